@@ -1,0 +1,93 @@
+/**
+ * Parameter trees: plain nested objects and lists whose leaves are jax-js arrays, shaped like the method
+ * (`renderer.blocks[3].qkv.weight`). Helpers to name leaves with dotted paths (`renderer.blocks.3.qkv.weight`,
+ * the names checkpoints use), count parameters, and initialise leaves (truncated normal, zeros, ones).
+ * Ownership follows jax-js: `ref(tree)` adds one reference to every leaf, `dispose(tree)` drops one.
+ */
+import { numpy as np, random, tree as jtree, type Array as JArray } from "@jax-js/jax";
+import { makeRng } from "./rng.ts";
+
+/** A parameter tree: nested objects / lists with array leaves. */
+export type ParamTree = JArray | readonly ParamTree[] | { readonly [key: string]: ParamTree };
+
+/** Adds one reference to every leaf and returns the same tree (for a use that must not consume it). */
+export function ref<T extends ParamTree>(tree: T): T {
+  return jtree.ref(tree as never) as T;
+}
+
+/** Drops one reference from every leaf. */
+export function dispose(tree: ParamTree): void {
+  jtree.dispose(tree as never);
+}
+
+function isArrayLeaf(x: unknown): x is JArray {
+  return typeof x === "object" && x !== null && "shape" in x && "dtype" in x && typeof (x as JArray).dispose === "function";
+}
+
+/** Leaves with their dotted names, in a stable order (object keys as written, list indices ascending). */
+export function namedLeaves(tree: ParamTree, prefix = ""): [string, JArray][] {
+  if (isArrayLeaf(tree)) return [[prefix, tree]];
+  const out: [string, JArray][] = [];
+  const entries: [string, ParamTree][] = Array.isArray(tree)
+    ? (tree as readonly ParamTree[]).map((v, i) => [String(i), v])
+    : Object.entries(tree as Record<string, ParamTree>);
+  for (const [k, v] of entries) out.push(...namedLeaves(v, prefix ? `${prefix}.${k}` : k));
+  return out;
+}
+
+/**
+ * Rebuilds a tree shaped like `like` from named leaves (`get(name)` returns the array for a dotted name).
+ * Used by checkpoint loading: the structure comes from the model's init, the values from the file.
+ */
+export function rebuild<T extends ParamTree>(like: T, get: (name: string, likeLeaf: JArray) => JArray, prefix = ""): T {
+  if (isArrayLeaf(like)) return get(prefix, like) as unknown as T;
+  const name = (k: string) => (prefix ? `${prefix}.${k}` : k);
+  if (Array.isArray(like)) return (like as readonly ParamTree[]).map((v, i) => rebuild(v, get, name(String(i)))) as unknown as T;
+  const out: Record<string, ParamTree> = {};
+  for (const [k, v] of Object.entries(like as Record<string, ParamTree>)) out[k] = rebuild(v, get, name(k));
+  return out as T;
+}
+
+/** Total number of scalars in the tree (reads shapes only; consumes nothing). */
+export function paramCount(tree: ParamTree): number {
+  return namedLeaves(tree).reduce((s, [, a]) => s + a.shape.reduce((p, d) => p * d, 1), 0);
+}
+
+/** Zeros of `shape` (float32). */
+export function zeros(shape: number[]): JArray {
+  return np.zeros(shape);
+}
+
+/** Ones of `shape` (float32). */
+export function ones(shape: number[]): JArray {
+  return np.ones(shape);
+}
+
+/**
+ * Normal(0, std) truncated to ±2 std by rejection, as `torch.nn.init.trunc_normal_(std=std, a=-2std, b=2std)`.
+ * Sampled on the host from a seed derived from `key` (jax-js has no truncated normal), so the same key gives
+ * the same values. Consumes `key`.
+ */
+export function truncNormal(key: JArray, shape: number[], std: number): JArray {
+  const rng = makeRng(keySeed(key));
+  const n = shape.reduce((p, d) => p * d, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let z = rng.normal();
+    while (Math.abs(z) > 2) z = rng.normal();
+    data[i] = z * std;
+  }
+  return np.array(data).reshape(shape);
+}
+
+/** Normal(0, std) from jax-js's PRNG. Consumes `key`. */
+export function normal(key: JArray, shape: number[], std: number): JArray {
+  return random.normal(key, shape).mul(std);
+}
+
+/** A 32-bit host seed from a jax-js PRNG key (reads its two words). Consumes `key`. */
+export function keySeed(key: JArray): number {
+  const words = key.dataSync() as Uint32Array;
+  key.dispose();
+  return (Math.imul(words[0] ?? 0, 0x9e3779b1) ^ (words[1] ?? 0)) >>> 0;
+}

@@ -1,0 +1,94 @@
+/**
+ * Node start-up shim for jax-js's wasm worker pool. Import this module before `@jax-js/jax` anywhere in a
+ * program: jax-js builds its wasm backend (and sizes its worker pool from `navigator.hardwareConcurrency`)
+ * when it is first imported, and starts worker threads only if a web `Worker` class exists. Node has no web
+ * `Worker`, and jax-js creates workers from `blob:` URLs, which `node:worker_threads` cannot open. This module
+ * installs a `Worker` with the web shape (`onmessage`, `postMessage`, `terminate`) that resolves the blob on
+ * the main thread and runs its text inside a `worker_threads` Worker (see ENGINE.md, "Threads in Node").
+ *
+ * Thread count: `WRZ_THREADS` if set (the CLI maps `--threads` onto it before importing anything), else the
+ * number of available cores. In a browser (a real `Worker` exists) this module does nothing.
+ */
+
+type NodeWorker = import("node:worker_threads").Worker;
+
+/** The thread count jax-js was (or will be) started with; set once, here. */
+export const engineThreads: number = installWorkerAdapter();
+
+function installWorkerAdapter(): number {
+  const g = globalThis as Record<string, unknown>;
+  const proc = g.process as NodeJS.Process | undefined;
+  const isNode = proc?.versions?.node !== undefined;
+  if (!isNode || typeof g.Worker === "function") {
+    const nav = g.navigator as { hardwareConcurrency?: number } | undefined;
+    return nav?.hardwareConcurrency ?? 1;
+  }
+  const os = proc.getBuiltinModule("node:os") as typeof import("node:os");
+  const wt = proc.getBuiltinModule("node:worker_threads") as typeof import("node:worker_threads");
+  const buffer = proc.getBuiltinModule("node:buffer") as typeof import("node:buffer");
+  const threads = resolveThreads(proc.env.WRZ_THREADS, os.availableParallelism());
+
+  // The boot script runs inside each worker thread: it gives the jax-js worker source the web globals it uses.
+  const boot = `
+    const { parentPort, workerData } = require("node:worker_threads");
+    globalThis.self = globalThis;
+    globalThis.postMessage = (msg) => parentPort.postMessage(msg);
+    parentPort.on("message", (data) => globalThis.self.onmessage && globalThis.self.onmessage({ data }));
+    workerData.blob.text().then((src) => { (0, eval)(src); parentPort.postMessage({ __booted: true }); });
+  `;
+
+  class NodeWebWorker {
+    onmessage: ((e: { data: unknown }) => void) | null = null;
+    onerror: ((e: { message: string }) => void) | null = null;
+    #worker: NodeWorker;
+    #booted = false;
+    #pending: unknown[] = [];
+
+    constructor(url: string | URL) {
+      const blob = buffer.resolveObjectURL(String(url));
+      if (!blob) throw new Error(`wildrayzer worker adapter: cannot resolve ${String(url)}`);
+      this.#worker = new wt.Worker(boot, { eval: true, workerData: { blob } });
+      this.#worker.unref(); // idle workers must not keep the process alive
+      this.#worker.on("message", (data: unknown) => {
+        if (!this.#booted && (data as { __booted?: boolean } | null)?.__booted) {
+          this.#booted = true;
+          for (const msg of this.#pending.splice(0)) this.#worker.postMessage(msg);
+          return;
+        }
+        this.onmessage?.({ data });
+      });
+      this.#worker.on("error", (err: Error) => this.onerror?.({ message: err.message }));
+    }
+
+    postMessage(msg: unknown): void {
+      // Messages sent before the worker evaluated jax-js's source would reach no handler: queue them.
+      if (this.#booted) this.#worker.postMessage(msg);
+      else this.#pending.push(msg);
+    }
+
+    terminate(): void {
+      void this.#worker.terminate();
+    }
+  }
+
+  g.Worker = NodeWebWorker;
+  const nav = (g.navigator ?? {}) as Record<string, unknown>;
+  try {
+    Object.defineProperty(nav, "hardwareConcurrency", { value: threads, configurable: true });
+  } catch {
+    // Some runtimes expose a read-only navigator: fall back to a plain object below.
+  }
+  if (nav.hardwareConcurrency !== threads) {
+    g.navigator = { ...nav, hardwareConcurrency: threads, userAgent: "Node.js" };
+  } else if (g.navigator === undefined) {
+    g.navigator = nav;
+  }
+  return threads;
+}
+
+/** `WRZ_THREADS` (a positive integer) or the core count; a bad value falls back to the core count. */
+export function resolveThreads(env: string | undefined, cores: number): number {
+  if (env === undefined || env.trim() === "") return Math.max(1, cores);
+  const n = Number(env);
+  return Number.isInteger(n) && n >= 1 ? n : Math.max(1, cores);
+}

@@ -75,7 +75,14 @@ export function runMlp(p: Mlp, x: JArray): JArray {
  * Consumes `q`, `k`, `v` [b, n, nh, dh] and the two norms; returns [b, n, nh, dh].
  */
 export function qkNormAttention(qNorm: Norm, kNorm: Norm, q: JArray, k: JArray, v: JArray, eps: number): JArray {
-  return nn.dotProductAttention(rmsNorm(qNorm, q, eps), rmsNorm(kNorm, k, eps), v); // [b, n, nh, dh]
+  const dh = q.shape[3]!;
+  // Heads become a batch axis so QKᵀ and AV are single batched matmuls. (jax-js 0.1.25's dotProductAttention
+  // goes through einsum, which needs iterator helpers that Node 20 lacks; see test/engine/jaxQuirks.test.ts.)
+  const qh = rmsNorm(qNorm, q, eps).mul(1 / Math.sqrt(dh)).transpose([0, 2, 1, 3]); // [b, nh, n, dh]
+  const kt = rmsNorm(kNorm, k, eps).transpose([0, 2, 3, 1]); // [b, nh, dh, n]
+  const vh = v.transpose([0, 2, 1, 3]); // [b, nh, n, dh]
+  const attn = nn.softmax(np.matmul(qh, kt), -1); // [b, nh, n, n]
+  return np.matmul(attn, vh).transpose([0, 2, 1, 3]); // [b, n, nh, dh]
 }
 
 /**

@@ -85,9 +85,8 @@ export function normal(key: JArray, shape: number[], std: number): JArray {
   return random.normal(key, shape).mul(std);
 }
 
-/** A 32-bit host seed from a jax-js PRNG key (reads its two words). Consumes `key`. */
+/** A 32-bit host seed from a jax-js PRNG key (reads its two words). Consumes `key` (`dataSync` does). */
 export function keySeed(key: JArray): number {
   const words = key.dataSync() as Uint32Array;
-  key.dispose();
   return (Math.imul(words[0] ?? 0, 0x9e3779b1) ^ (words[1] ?? 0)) >>> 0;
 }

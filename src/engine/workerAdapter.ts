@@ -43,24 +43,30 @@ function installWorkerAdapter(): number {
     #worker: NodeWorker;
     #booted = false;
     #pending: unknown[] = [];
+    /** Messages posted and not yet answered: jax-js answers each message with exactly one reply. */
+    #inFlight = 0;
 
     constructor(url: string | URL) {
       const blob = buffer.resolveObjectURL(String(url));
       if (!blob) throw new Error(`wildrayzer worker adapter: cannot resolve ${String(url)}`);
       this.#worker = new wt.Worker(boot, { eval: true, workerData: { blob } });
-      this.#worker.unref(); // idle workers must not keep the process alive
       this.#worker.on("message", (data: unknown) => {
         if (!this.#booted && (data as { __booted?: boolean } | null)?.__booted) {
           this.#booted = true;
           for (const msg of this.#pending.splice(0)) this.#worker.postMessage(msg);
           return;
         }
+        // A reply: once nothing is outstanding, let the process exit even though the thread lives on.
+        if (--this.#inFlight === 0) this.#worker.unref();
         this.onmessage?.({ data });
       });
       this.#worker.on("error", (err: Error) => this.onerror?.({ message: err.message }));
+      this.#worker.unref(); // idle workers must not keep the process alive; posting work refs it again
     }
 
     postMessage(msg: unknown): void {
+      // While a reply is awaited the worker keeps the process alive (an awaited `data()` must not be cut off).
+      if (this.#inFlight++ === 0) this.#worker.ref();
       // Messages sent before the worker evaluated jax-js's source would reach no handler: queue them.
       if (this.#booted) this.#worker.postMessage(msg);
       else this.#pending.push(msg);

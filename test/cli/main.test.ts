@@ -1,0 +1,115 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { CommanderError } from "commander";
+import { reportError } from "../../src/cli/main.ts";
+import { WildrayzerError } from "../../src/engine/errors.ts";
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Runs the real `bin/wildrayzer.js` with one engine thread and collects its output and exit code. */
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["bin/wildrayzer.js", ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, WRZ_THREADS: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("wildrayzer command line", { concurrency: 4 }, () => {
+  it("--help lists the commands and exits 0", async () => {
+    const r = await runCli(["--help"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Usage: wildrayzer /);
+    for (const cmd of ["info", "demo"]) assert.match(r.stdout, new RegExp(`^  ${cmd}\\b`, "m"));
+    assert.equal(r.stderr, "");
+  });
+
+  it("--version prints the package version", async () => {
+    const r = await runCli(["--version"]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+
+  for (const args of [["bogus"], ["--bogus", "info"], ["info", "--nope"], ["--threads", "0", "info"], ["--device", "tpu", "info"]]) {
+    it(`a usage error (${args.join(" ")}) exits 2 with one line and no stack trace`, async () => {
+      const r = await runCli(args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, /^wildrayzer: [^\n]+\n$/);
+      assert.doesNotMatch(r.stderr, /^\s+at /m);
+    });
+  }
+
+  it("--device webgpu without the webgpu package exits 2 with one line", async () => {
+    const r = await runCli(["--device", "webgpu", "info"]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^wildrayzer: --device webgpu: [^\n]+\n$/);
+  });
+});
+
+describe("wildrayzer info", () => {
+  it("--json prints one parseable object with the engine settings", async () => {
+    const r = await runCli(["info", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const info = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(info.threads, 1);
+    assert.equal(info.device, "wasm");
+    assert.equal(info.jaxVersion, "0.1.25");
+    assert.equal(info.node, process.versions.node);
+    assert.deepEqual(info.models, []);
+    assert.match(String(info.version), /^\d+\.\d+\.\d+/);
+  });
+  it("takes --threads after the command too, and prints a readable table", async () => {
+    const r = await runCli(["info", "--threads=2"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^threads +2$/m);
+    assert.match(r.stdout, /^models +none yet/m);
+  });
+});
+
+describe("wildrayzer demo", () => {
+  it("describes the pipeline and passes the engine check", async () => {
+    const r = await runCli(["demo"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /camera estimator/);
+    assert.match(r.stdout, /^engine check: ok \(jit matmul \d+ ms, block gradient [\d.]+ m?s; total/m);
+    // stderr is a pipe here: no bar, only the one summary line.
+    assert.match(r.stderr, /^engine check: 2\/2 checks passed \([\d.]+ m?s\)\n$/);
+  });
+  it("--quiet prints only the result", async () => {
+    const r = await runCli(["--quiet", "demo"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^engine check: ok [^\n]*\n$/);
+    assert.equal(r.stderr, "");
+  });
+});
+
+describe("error reporting", () => {
+  it("maps commander errors to exit 2 with one line", () => {
+    const r = reportError(new CommanderError(1, "commander.unknownCommand", "error: unknown command 'x'\n(Did you mean info?)"), false);
+    assert.deepEqual(r, { code: 2, text: "wildrayzer: unknown command 'x' (Did you mean info?)\n" });
+    assert.equal(reportError(new CommanderError(0, "commander.helpDisplayed", "(outputHelp)"), false).code, 0);
+  });
+  it("prints a WildrayzerError as one line with its exit code", () => {
+    assert.deepEqual(reportError(new WildrayzerError("scene.json: bad"), false), { code: 2, text: "wildrayzer: scene.json: bad\n" });
+    assert.equal(reportError(new WildrayzerError("run failed", { exitCode: 1 }), false).code, 1);
+  });
+  it("reports any other error as an internal error, with the stack only under --verbose", () => {
+    const err = new TypeError("x is undefined");
+    const quiet = reportError(err, false);
+    assert.deepEqual(quiet, { code: 1, text: "wildrayzer: internal error: x is undefined (rerun with --verbose for the stack trace)\n" });
+    const verbose = reportError(err, true);
+    assert.equal(verbose.code, 1);
+    assert.match(verbose.text, /^wildrayzer: internal error: x is undefined\nTypeError: x is undefined\n\s+at /);
+  });
+});

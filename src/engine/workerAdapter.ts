@@ -12,6 +12,17 @@
 
 type NodeWorker = import("node:worker_threads").Worker;
 
+/** jax-js's shared wasm memory, captured from the pool's "init" message (null before the first kernel runs). */
+let wasmMemory: WebAssembly.Memory | null = null;
+
+/**
+ * Bytes of jax-js's wasm heap (params, optimiser state and activations all live here, up to 4 GiB). The heap
+ * only grows, so steady growth across identical steps means arrays are leaking. 0 before the first kernel.
+ */
+export function wasmHeapBytes(): number {
+  return wasmMemory?.buffer.byteLength ?? 0;
+}
+
 /** The thread count jax-js was (or will be) started with; set once, here. */
 export const engineThreads: number = installWorkerAdapter();
 
@@ -65,6 +76,8 @@ function installWorkerAdapter(): number {
     }
 
     postMessage(msg: unknown): void {
+      const m = msg as { type?: string; memory?: WebAssembly.Memory } | null;
+      if (m?.type === "init" && m.memory) wasmMemory = m.memory;
       // While a reply is awaited the worker keeps the process alive (an awaited `data()` must not be cut off).
       if (this.#inFlight++ === 0) this.#worker.ref();
       // Messages sent before the worker evaluated jax-js's source would reach no handler: queue them.

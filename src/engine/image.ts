@@ -29,7 +29,7 @@ export function interpolationMatrix(inSize: number, outSize: number): Float32Arr
  * Consumes `x` [b, c, h, w]; returns [b, c, H, W].
  */
 export function resizeBilinear(x: JArray, outH: number, outW: number): JArray {
-  const [b, c, h, w] = x.shape as [number, number, number, number];
+  const [, , h, w] = x.shape as [number, number, number, number];
   const rwT = np.array(interpolationMatrix(w, outW)).reshape([outW, w]).transpose([1, 0]); // [w, W]
   const rhT = np.array(interpolationMatrix(h, outH)).reshape([outH, h]).transpose([1, 0]); // [h, H]
   // Both products keep the 2-D matrix on the right (2-D @ N-D is the matmul bug in ENGINE.md).

@@ -1,6 +1,6 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { arr, assertClose, engine, gradcheck, np, randArr, randValues, values } from "../helpers/engine.ts";
+import { arr, assertClose, engine, gradcheck, np, randValues, values } from "../helpers/engine.ts";
 import {
   headWidth,
   initBlock,

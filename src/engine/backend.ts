@@ -72,10 +72,13 @@ async function prepareWebGpu(): Promise<string> {
   Object.assign(globalThis, mod.globals);
   // A real GPU takes Dawn's default backend; a CPU-only machine can use OpenGL ES on llvmpipe (ENGINE.md).
   const flags = (process.env.WRZ_WEBGPU_FLAGS ?? "").split(",").filter((s) => s !== "");
-  const gpu = mod.create(flags);
-  const adapter = await gpu.requestAdapter(
-    process.env.WRZ_WEBGPU_COMPAT === "1" ? { featureLevel: "compatibility" } : undefined,
-  );
+  const created = mod.create(flags);
+  // jax-js requests its own adapter ({ powerPreference }); compatibility mode must be added to that request.
+  const compat = process.env.WRZ_WEBGPU_COMPAT === "1";
+  const gpu: GpuLike = compat
+    ? { requestAdapter: (o?: Record<string, unknown>) => created.requestAdapter({ ...o, featureLevel: "compatibility" }) }
+    : created;
+  const adapter = await gpu.requestAdapter();
   if (!adapter) {
     throw new WildrayzerError(
       "--device webgpu: no WebGPU adapter found on this machine (try WRZ_WEBGPU_FLAGS=backend=opengles WRZ_WEBGPU_COMPAT=1 on a CPU machine); use --device wasm",

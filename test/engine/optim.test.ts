@@ -97,7 +97,7 @@ describe("jitted train step", () => {
   const wTrue = [0.5, -1, 2];
   const ys = Float32Array.from({ length: 16 }, (_, i) => wTrue.reduce((s, w, j) => s + w * xs[i * 3 + j]!, 0.25));
   const batch = (): B => ({ x: arr(xs, [16, 3]), y: arr(ys, [16, 1]) });
-  const init = () => ({ lin: { weight: np.zeros([3, 1]), bias: np.zeros([1]) } });
+  const init = (): P => ({ lin: { weight: np.zeros([3, 1]), bias: np.zeros([1]) } });
 
   it("fits a linear regression (the loss falls by 100×)", async () => {
     const step = makeTrainStep(lossFn, { ...cfg, lr: 0.05, clipNorm: 1, warmupSteps: 5, totalSteps: 300, minLrRatio: 0.1 });
@@ -112,7 +112,7 @@ describe("jitted train step", () => {
     }
     assert.ok(losses.at(-1)! < losses[0]! / 100, `loss ${losses[0]} → ${losses.at(-1)}`);
     assertClose(await values(state.params.lin.weight), wTrue, 0.05, 0);
-    dispose([state.params.lin.bias, state.opt]);
+    dispose([state.params.lin.bias!, state.opt]);
   });
   it("gives the same numbers jitted and eagerly", async () => {
     const c = { ...cfg, lr: 0.05, clipNorm: 0.5, weightDecay: 0.1 };

@@ -69,9 +69,15 @@ async function prepareWebGpu(): Promise<string> {
   } catch {
     throw new WildrayzerError("--device webgpu: the optional package `webgpu` is not installed (npm install webgpu); use --device wasm");
   }
-  Object.assign(globalThis, mod.globals);
-  // A real GPU takes Dawn's default backend; a CPU-only machine can use OpenGL ES on llvmpipe (ENGINE.md).
   const flags = (process.env.WRZ_WEBGPU_FLAGS ?? "").split(",").filter((s) => s !== "");
+  if (process.platform === "linux" && flags.length === 0 && !hasVulkanLoader()) {
+    // Dawn would print a native warning and find nothing; say what to do instead.
+    throw new WildrayzerError(
+      "--device webgpu: no Vulkan driver on this machine (libvulkan.so.1 not found); for Mesa's CPU renderer set WRZ_WEBGPU_FLAGS=backend=opengles WRZ_WEBGPU_COMPAT=1 EGL_PLATFORM=surfaceless, or use --device wasm",
+    );
+  }
+  Object.assign(globalThis, mod.globals);
+  // A real GPU takes Dawn's default backend (flags empty); a CPU-only machine can use OpenGL ES on llvmpipe.
   const created = mod.create(flags);
   // jax-js requests its own adapter ({ powerPreference }); compatibility mode must be added to that request.
   const compat = process.env.WRZ_WEBGPU_COMPAT === "1";
@@ -87,6 +93,13 @@ async function prepareWebGpu(): Promise<string> {
   g.navigator = { ...(nav ?? {}), gpu, userAgent: "Node.js", hardwareConcurrency: engineThreads };
   const info = (adapter as unknown as { info?: { vendor?: string; description?: string } }).info;
   return [info?.vendor, info?.description].filter(Boolean).join(" ") || "webgpu";
+}
+
+/** Whether the Vulkan loader Dawn needs on Linux is installed (checked in the usual library folders). */
+function hasVulkanLoader(): boolean {
+  const fs = process.getBuiltinModule("node:fs") as typeof import("node:fs");
+  const dirs = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu", "/usr/local/lib"];
+  return dirs.some((d) => fs.existsSync(`${d}/libvulkan.so.1`));
 }
 
 /** The engine info if started, else null. */

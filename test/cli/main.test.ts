@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -50,15 +51,14 @@ describe("wildrayzer command line", { concurrency: 4 }, () => {
     });
   }
 
-  it("--device webgpu with no usable adapter exits 2 with one wildrayzer line and no stack trace", async () => {
-    // No GPU here and no OpenGL ES flags: Dawn finds no adapter. (Dawn itself may print a native warning about
-    // Vulkan on stderr first; our own output is the one final line.)
+  const vulkan = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"].some((d) =>
+    existsSync(`${d}/libvulkan.so.1`),
+  );
+  it("--device webgpu with no usable adapter exits 2 with one wildrayzer line and no stack trace", { skip: vulkan && "this machine has a Vulkan driver" }, async () => {
+    // No GPU or Vulkan driver here (CI and dev machines) and no OpenGL ES flags.
     const r = await runCli(["--device", "webgpu", "info"], { WRZ_WEBGPU_FLAGS: "", WRZ_WEBGPU_COMPAT: "" });
     assert.equal(r.code, 2, r.stderr);
-    const ours = r.stderr.split("\n").filter((l) => l.startsWith("wildrayzer:"));
-    assert.equal(ours.length, 1, r.stderr);
-    assert.match(ours[0]!, /^wildrayzer: --device webgpu: .*use --device wasm$/);
-    assert.doesNotMatch(r.stderr, /^\s+at /m);
+    assert.match(r.stderr, /^wildrayzer: --device webgpu: [^\n]*use --device wasm\n$/);
   });
 });
 

@@ -1,0 +1,54 @@
+/**
+ * The wildrayzer library API: named re-exports only. The CLI is built on exactly these. Importing this module
+ * first installs the Node worker adapter, so jax-js starts its thread pool (import `wildrayzer` before
+ * `@jax-js/jax` in a Node program).
+ */
+export { engineThreads, resolveThreads, wasmHeapBytes } from "./engine/workerAdapter.ts";
+export { startEngine, engineInfo, DEVICE_KINDS, JAX_VERSION, type DeviceKind, type EngineInfo } from "./engine/backend.ts";
+export { WildrayzerError, userAssert, formatIssues } from "./engine/errors.ts";
+export { makeRng, type Rng } from "./engine/rng.ts";
+export { namedLeaves, rebuild, paramCount, ref, dispose, zeros, ones, truncNormal, normal, type ParamTree } from "./engine/params.ts";
+export {
+  linear,
+  initLinear,
+  layerNorm,
+  rmsNorm,
+  initNorm,
+  initMlp,
+  runMlp,
+  qkNormAttention,
+  initBlock,
+  runBlock,
+  headWidth,
+  patchify,
+  unpatchify,
+  type Linear,
+  type Norm,
+  type Mlp,
+  type BlockParams,
+  type BlockConfig,
+} from "./engine/layers.ts";
+export { resizeBilinear, interpolationMatrix, avgPoolPatches } from "./engine/image.ts";
+export {
+  initAdamW,
+  adamwUpdate,
+  clipByGlobalNorm,
+  learningRate,
+  learningRateArray,
+  makeTrainStep,
+  type AdamWConfig,
+  type OptState,
+  type TrainState,
+  type StepMetrics,
+} from "./engine/optim.ts";
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  treeToSafetensors,
+  safetensorsToTree,
+  halfToFloat,
+  type TensorEntry,
+  type SafetensorsFile,
+} from "./engine/safetensors.ts";
+export { writeFileAtomic, readFileChecked } from "./engine/files.ts";
+export { checkMatmul, checkBlockGradient, type CheckResult } from "./engine/selfCheck.ts";

@@ -39,4 +39,18 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  {
+    files: ["test/**/*.ts"],
+    rules: {
+      // On Node 20 under tsx, a failing assert.ok(cond) without a message hangs while Node re-reads the source to
+      // rebuild the expression (the source map does not match): always give the message.
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.object.name='assert'][callee.property.name='ok'][arguments.length=1]",
+          message: "give assert.ok a message (a failing assert.ok without one hangs under tsx on Node 20)",
+        },
+      ],
+    },
+  },
 );

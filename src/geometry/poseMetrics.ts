@@ -69,8 +69,9 @@ export function transformCamera(sim: Similarity, c2w: readonly number[]): Mat4 {
 
 /**
  * The similarity that maps the predicted cameras onto the GT ones, and the aligned predictions.
- * `method: "umeyama"` when there are ≥ 3 cameras whose GT centres are not (nearly) collinear: the second-largest
- * principal spread is above 1e-6 of the largest (a line leaves the rotation about it undetermined). Otherwise
+ * `method: "umeyama"` when there are ≥ 3 cameras and neither the GT nor the predicted centres are (nearly) collinear:
+ * the second-largest principal spread is above 1e-6 of the largest (a line leaves the rotation about it
+ * undetermined). Otherwise
  * `"firstCamera"`: R = R_gt0 R_pred0ᵀ, s = Σ|c_gt,i − c_gt,0| / Σ|c_pred,i − c_pred,0| (1 when either is 0), and t
  * puts the first predicted centre on the first GT centre, so the first cameras coincide exactly.
  */
@@ -80,7 +81,7 @@ export function alignCameras(pred: readonly (readonly number[])[], gt: readonly 
   const cg = gt.map(mat4Translation);
   let sim: Similarity;
   let method: "umeyama" | "firstCamera";
-  if (pred.length >= 3 && !nearlyCollinear(cg)) {
+  if (pred.length >= 3 && !nearlyCollinear(cg) && !nearlyCollinear(cp)) {
     sim = umeyama(cp, cg);
     method = "umeyama";
   } else {

@@ -14,7 +14,8 @@ import { normalize3, transformDir, mat4Translation, type Vec3 } from "./mat4.ts"
 /**
  * Plücker rays for every pixel of every view.
  * Shapes: lead = [b] or [b, v] (any leading axes), h w pixels, n = prod(lead).
- * Consumes `c2w` [...lead, 4, 4] and `fxfycxcy` [...lead, 4] (pixels); returns [...lead, 6, h, w] with channels
+ * Consumes `c2w` [...lead, 4, 4] and `fxfycxcy` [...lead, 4] in **pixels** of an h×w image (the model's normalised
+ * intrinsics go through `denormalizeIntrinsicsArray` first); returns [...lead, 6, h, w] with channels
  * [moment (3), direction (3)].
  *
  * Written with elementwise broadcasting only (no matmul), which sidesteps the jax-js 0.1.25 2-D @ N-D matmul bug and

@@ -45,7 +45,7 @@ describe("initialisers", () => {
     // std of N(0,1) truncated to ±2 is 0.8796
     assert.ok(Math.abs(mean) < 0.02 * 0.03, `mean ${mean}`);
     assert.ok(Math.abs(std - 0.02 * 0.8796) < 0.02 * 0.01, `std ${std}`);
-    assert.ok(v.every((x) => Math.abs(x) <= 0.04 + 1e-9));
+    assert.ok(v.every((x) => Math.abs(x) <= 0.04 + 1e-9), "a value lies beyond 2 std");
     const again = await values(truncNormal(random.key(5), [100, 100], 0.02));
     assert.deepEqual(again, v);
     const other = await values(truncNormal(random.key(6), [100, 100], 0.02));

@@ -65,7 +65,7 @@ describe("safetensors encoding", () => {
     assert.deepEqual([...f.tensors.keys()], ["w.a", "scalar", "empty"]);
     assert.deepEqual(f.tensors.get("w.a")!.shape, [2, 3]);
     assert.deepEqual(Array.from(f.tensors.get("w.a")!.data), Array.from(a)); // deepEqual tells -0 from 0
-    assert.ok(Object.is(f.tensors.get("w.a")!.data[1], -0));
+    assert.ok(Object.is(f.tensors.get("w.a")!.data[1], -0), "-0 did not survive the round trip");
     assert.deepEqual(f.tensors.get("scalar"), { shape: [], data: b });
     assert.deepEqual(f.tensors.get("empty")!.shape, [0, 4]);
     assert.deepEqual(f.metadata, { format: "pt", step: "12" });
@@ -115,7 +115,7 @@ describe("half-precision decoding", () => {
     const bytes = rawFile({ h: { dtype: "F16", shape: [cases.length], data_offsets: [0, 2 * cases.length] } }, u16Bytes(cases.map((c) => c[0])));
     const got = decodeSafetensors(bytes, "h").tensors.get("h")!.data;
     cases.forEach(([bits, want], i) => assert.ok(Object.is(got[i], want), `0x${bits.toString(16)}: got ${got[i]}, want ${want}`));
-    assert.ok(Number.isNaN(halfToFloat(0x7e00)));
+    assert.ok(Number.isNaN(halfToFloat(0x7e00)), "0x7e00 should decode to NaN");
   });
 
   it("decodes BF16 bit patterns", () => {
@@ -213,7 +213,7 @@ describe("parameter trees", () => {
     assert.throws(
       () => safetensorsToTree(like, file, "m.safetensors"),
       (err: unknown) => {
-        assert.ok(err instanceof WildrayzerError);
+        assert.ok(err instanceof WildrayzerError, `expected a WildrayzerError, got ${String(err)}`);
         assert.equal(
           err.message,
           "m.safetensors: tensors do not match the model; missing 1: c.d; unexpected 1: extra; wrong shape 1: b [3,1] (expected [1,3])",
@@ -271,6 +271,6 @@ describe("files", () => {
     writeFileAtomic(target, "new");
     assert.equal(readFileSync(target, "utf8"), "new");
     assert.deepEqual(readdirSync(sub), ["ckpt.safetensors"]);
-    assert.ok(existsSync(target));
+    assert.ok(existsSync(target), "the old file is gone");
   });
 });

@@ -71,7 +71,7 @@ describe("quaternions", () => {
     assertClose(quatSlerp([1, 0, 0, 0], [-c, 0, -c, 0], 0.5), half, 1e-15, 0);
     assertClose(quatSlerp([1, 0, 0, 0], [c, 0, c, 0], 0), [1, 0, 0, 0], 1e-15, 0);
     assertClose(quatSlerp([1, 0, 0, 0], [c, 0, c, 0], 1), [c, 0, c, 0], 1e-15, 0);
-    assert.ok(Math.abs(rotationAngleDeg(I3, mat3FromQuat(quatSlerp([1, 0, 0, 0], [c, 0, c, 0], 0.5))) - 45) < 1e-12);
+    assertClose([rotationAngleDeg(I3, mat3FromQuat(quatSlerp([1, 0, 0, 0], [c, 0, c, 0], 0.5)))], [45], 1e-12, 0, "angle of the halfway rotation");
     // one third of the way: 30° about y
     assertClose(mat3FromQuat(quatSlerp([1, 0, 0, 0], [c, 0, c, 0], 1 / 3)), [Math.cos(Math.PI / 6), 0, 0.5, 0, 1, 0, -0.5, 0, Math.cos(Math.PI / 6)], 1e-15, 0);
   });
@@ -84,16 +84,16 @@ describe("axis–angle and geodesic angle", () => {
   });
   it("rotationAngleDeg matches hand values", () => {
     assert.equal(rotationAngleDeg(I3, I3), 0);
-    assert.ok(Math.abs(rotationAngleDeg(I3, rz90) - 90) < 1e-12);
-    assert.ok(Math.abs(rotationAngleDeg(I3, [1, 0, 0, 0, -1, 0, 0, 0, -1]) - 180) < 1e-12);
+    assertClose([rotationAngleDeg(I3, rz90)], [90], 1e-12, 0, "rotationAngleDeg(I3, rz90)");
+    assertClose([rotationAngleDeg(I3, [1, 0, 0, 0, -1, 0, 0, 0, -1])], [180], 1e-12, 0, "angle to Rx(180°)");
     const a = axisAngleToMat3([1, 1, 0], (10 * Math.PI) / 180);
     const b = axisAngleToMat3([1, 1, 0], (50 * Math.PI) / 180);
-    assert.ok(Math.abs(rotationAngleDeg(a, b) - 40) < 1e-12);
-    assert.ok(Math.abs(rotationAngleDeg(I3, axisAngleToMat3([0, 0, 1], 1e-7)) - 1e-7 * (180 / Math.PI)) < 1e-18); // acos would lose this
+    assertClose([rotationAngleDeg(a, b)], [40], 1e-12, 0, "rotationAngleDeg(a, b)");
+    assertClose([rotationAngleDeg(I3, axisAngleToMat3([0, 0, 1], 1e-7))], [1e-7 * (180 / Math.PI)], 1e-18, 0, "angle of a 1e-7 rad rotation"); // acos would lose this
   });
   it("stays finite for a slightly non-orthonormal matrix (no acos outside [−1, 1])", () => {
     const scaled = I3.map((x) => x * (1 + 1e-9));
     const angle = rotationAngleDeg(I3, scaled);
-    assert.ok(Number.isFinite(angle) && angle < 1e-6);
+    assert.ok(Number.isFinite(angle) && angle < 1e-6, `angle ${angle}`);
   });
 });

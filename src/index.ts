@@ -52,3 +52,35 @@ export {
 } from "./engine/safetensors.ts";
 export { writeFileAtomic, readFileChecked } from "./engine/files.ts";
 export { checkMatmul, checkBlockGradient, type CheckResult } from "./engine/selfCheck.ts";
+export {
+  normalizeIntrinsics,
+  denormalizeIntrinsics,
+  denormalizeIntrinsicsArray,
+  intrinsicsFromFov,
+  type Camera,
+  type Intrinsics,
+} from "./geometry/cameras.ts";
+export { lookAt, rigidInverse, transformPoint, transformDir, mat4Mul, type Vec3, type Mat3, type Mat4 } from "./geometry/mat4.ts";
+export {
+  rot6dToMatrix,
+  matrixToRot6d,
+  rot6dToMat3,
+  quatFromMat3,
+  mat3FromQuat,
+  quatSlerp,
+  axisAngleToMat3,
+  rotationAngleDeg,
+  type Quat,
+} from "./geometry/rotations.ts";
+export { pluckerRays, pixelRay } from "./geometry/rays.ts";
+export { relativeToFirst, relativeToFirstArray, invertRigidArray, interpolateCamera, interpolateCameras, cameraPath } from "./geometry/poses.ts";
+export {
+  umeyama,
+  alignCameras,
+  relativePoseErrors,
+  poseAuc,
+  evaluatePoses,
+  type Similarity,
+  type PoseMetrics,
+} from "./geometry/poseMetrics.ts";
+export type { Frame, Scene } from "./data/scene.ts";

@@ -1,0 +1,90 @@
+/**
+ * Camera estimator (RayZer's E_cam, SPEC §2.5): one learned camera token per view (plus the view-index embedding
+ * when enabled) is prepended to all views' image tokens; a transformer stack reads them; small heads turn the
+ * camera tokens into a pose per view relative to the canonical first view (6D rotation + translation) and one
+ * shared focal length. View 0 is fixed at the identity. Output cameras are OpenCV camera-to-world matrices and
+ * normalised intrinsics `[f, f, 0.5, 0.5]` (fx / W, fy / H, cx / W, cy / H).
+ */
+import { nn, numpy as np, random, type Array as JArray } from "@jax-js/jax";
+import { initLinear, linear, type Linear } from "../engine/layers.ts";
+import { dispose, truncNormal } from "../engine/params.ts";
+import { rot6dToMatrix } from "../geometry/rotations.ts";
+import { blockConfig, type ModelConfig } from "./config.ts";
+import { initPeMlp, runPeMlp, sinCos, type PeMlp } from "./tokens.ts";
+import { initStack, runStack, type StackParams } from "./transformer.ts";
+
+export type HeadMlp = { fc1: Linear; fc2: Linear };
+export type CameraEstimatorParams = {
+  /** Learned camera token [1, d]. */
+  camCode: JArray;
+  /** MLP over the view-index sin-cos code, added to the camera token (only used with viewIndexEmbedding). */
+  camPe: PeMlp;
+  blocks: StackParams;
+  /** d → d → 1: the focal offset from the canonical view's token. */
+  focalHead: HeadMlp;
+  /** 2d → d → 9: pose offset `[Δrot6d (6), Δt (3)]` from [token₀ ‖ tokenⱼ]. */
+  poseHead: HeadMlp;
+};
+
+export type Cameras = {
+  /** Camera-to-world [b, v, 4, 4], view 0 = identity. */
+  c2w: JArray;
+  /** Normalised intrinsics [b, v, 4]: `[f, f, 0.5, 0.5]`. */
+  fxfycxcy: JArray;
+};
+
+function initHead(key: JArray, dIn: number, d: number, dOut: number): HeadMlp {
+  const [k1, k2] = random.split(key, 2) as unknown as [JArray, JArray];
+  return { fc1: initLinear(k1, dIn, d, { bias: true }), fc2: initLinear(k2, d, dOut, { bias: true }) };
+}
+
+function runHead(p: HeadMlp, x: JArray): JArray {
+  return linear(p.fc2, nn.silu(linear(p.fc1, x)));
+}
+
+export function initCameraEstimator(key: JArray, cfg: ModelConfig): CameraEstimatorParams {
+  const [kCode, kPe, kBlocks, kFocal, kPose] = random.split(key, 5) as unknown as JArray[];
+  return {
+    camCode: truncNormal(kCode!, [1, cfg.d], 0.02),
+    camPe: initPeMlp(kPe!, cfg.d),
+    blocks: initStack(kBlocks!, blockConfig(cfg), cfg.layers.camera),
+    focalHead: initHead(kFocal!, cfg.d, cfg.d, 1),
+    poseHead: initHead(kPose!, 2 * cfg.d, cfg.d, 9),
+  };
+}
+
+/**
+ * Shapes: b samples, v views, n tokens per view, d width.
+ * Consumes `p` and `imageTokens` [b, v, n, d]; returns the cameras of all v views.
+ */
+export function runCameraEstimator(p: CameraEstimatorParams, imageTokens: JArray, cfg: ModelConfig): Cameras {
+  const [b, v, n, d] = imageTokens.shape as [number, number, number, number];
+  let cam = p.camCode; // [1, d]
+  const code = np.array(sinCos(d, Array.from({ length: v }, (_, i) => i))).reshape([v, d]); // [v, d]
+  if (cfg.viewIndexEmbedding) cam = cam.add(runPeMlp(p.camPe, code)); // [v, d]
+  else {
+    cam = np.broadcastTo(cam, [v, d]); // [v, d]
+    code.dispose();
+    dispose(p.camPe); // unused without the view-index embedding
+  }
+  const camTokens = np.broadcastTo(cam.reshape([1, v, d]), [b, v, d]); // [b, v, d]
+  const seq = np.concatenate([camTokens, imageTokens.reshape([b, v * n, d])], 1); // [b, v + v·n, d]
+  const out = runStack(p.blocks, seq, blockConfig(cfg)).slice([], [0, v]); // [b, v, d]
+
+  const tok0 = out.ref.slice([], [0, 1]); // [b, 1, d]
+  const focal = runHead(p.focalHead, tok0.ref).add(cfg.focalInit); // [b, 1, 1]
+  const pair = np.concatenate([np.broadcastTo(tok0, [b, v, d]), out], -1); // [b, v, 2d]
+  // View 0 is canonical: its offset is masked to zero, so it stays at the identity (static shapes, no slicing).
+  const notFirst = np.array(Float32Array.from({ length: v }, (_, i) => (i === 0 ? 0 : 1))).reshape([1, v, 1]);
+  const base = np.array([1, 0, 0, 0, 1, 0, 0, 0, 0]); // [9]: rot6d of I, t = 0
+  const pose = runHead(p.poseHead, pair).mul(notFirst).add(base); // [b, v, 9]
+  const rot = rot6dToMatrix(pose.ref.slice([], [], [0, 6])); // [b, v, 3, 3]
+  const t = pose.slice([], [], [6, 9]).reshape([b, v, 3, 1]); // [b, v, 3, 1]
+  const top = np.concatenate([rot, t], -1); // [b, v, 3, 4]
+  const bottom = np.broadcastTo(np.array([0, 0, 0, 1]).reshape([1, 1, 1, 4]), [b, v, 1, 4]); // [b, v, 1, 4]
+  const c2w = np.concatenate([top, bottom], -2); // [b, v, 4, 4]
+  const f = np.broadcastTo(focal, [b, v, 1]); // [b, v, 1]
+  const half = np.full([b, v, 2], 0.5); // [b, v, 2]
+  const fxfycxcy = np.concatenate([f.ref, f, half], -1); // [b, v, 4]
+  return { c2w, fxfycxcy };
+}

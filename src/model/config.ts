@@ -1,0 +1,95 @@
+/**
+ * ModelConfig: the RayZer core's sizes and variants, as a strict zod schema with named presets. `small` is
+ * written out in full; the others are deltas. Values follow SPEC §2 (official code) for `paper`, and RECIPE.md's
+ * best measured CPU setting for `small`.
+ */
+import { z } from "zod";
+
+export const ModelConfigSchema = z
+  .object({
+    /** Square working resolution in pixels. */
+    imageSize: z.number().int().positive(),
+    /** Patch size in pixels (tokens per view = (imageSize / patch)²). */
+    patch: z.number().int().positive(),
+    /** Token width d. */
+    d: z.number().int().positive(),
+    /** Attention heads (head width d / heads). */
+    heads: z.number().int().positive(),
+    /** MLP hidden width as a multiple of d. */
+    mlpRatio: z.number().int().positive(),
+    /** Norm epsilon. */
+    eps: z.number().positive(),
+    /** Views per sample V (inputs + targets); sizes the view-index embedding table. */
+    views: z.number().int().min(2),
+    /** Input views K: the first K views of a sample feed the scene encoder, the rest are targets. */
+    inputViews: z.number().int().min(1),
+    /** Transformer blocks per stack. */
+    layers: z.object({ camera: z.number().int().min(1), encoder: z.number().int().min(1), renderer: z.number().int().min(1) }).strict(),
+    /** Learned scene tokens (the latent scene z). */
+    sceneTokens: z.number().int().positive(),
+    /** What the renderer attends to: the latent only (RayZer), or the latent plus the fused input tokens. */
+    rendererReads: z.enum(["latent", "latentAndInputs"]),
+    /** Add the view index to the token positional embedding (the official code does; RECIPE.md: a shortcut). */
+    viewIndexEmbedding: z.boolean(),
+    /** Normalised focal (fx / W) the camera estimator starts from (SPEC §2.5: 1.25). */
+    focalInit: z.number().positive(),
+  })
+  .strict()
+  .refine((c) => c.imageSize % c.patch === 0, { message: "imageSize must be a multiple of patch" })
+  .refine((c) => c.d % c.heads === 0, { message: "d must be a multiple of heads" })
+  .refine((c) => c.d % 4 === 0, { message: "d must be a multiple of 4 (sin-cos positional embedding)" })
+  .refine((c) => c.inputViews < c.views, { message: "inputViews must leave at least one target view" });
+
+export type ModelConfig = z.infer<typeof ModelConfigSchema>;
+
+/** The CPU-trainable demo model: RECIPE.md study 2's best setting (32², 1.5 M params, ~135 ms/step in PyTorch). */
+export const SMALL: ModelConfig = {
+  imageSize: 32, // px
+  patch: 8, // px → 16 tokens per view
+  d: 128,
+  heads: 4, // head width 32
+  mlpRatio: 4,
+  eps: 1e-5, // SPEC §2.1
+  views: 6, // RECIPE.md study 2: 6 frames per scene
+  inputViews: 2,
+  layers: { camera: 2, encoder: 2, renderer: 2 },
+  sceneTokens: 32,
+  rendererReads: "latentAndInputs", // RECIPE.md: +2.8 dB over latent-only at this size
+  viewIndexEmbedding: false, // RECIPE.md: the index embedding lets the camera estimator learn a mean trajectory
+  focalInit: 1.25, // SPEC §2.5
+};
+
+export const MODEL_PRESETS = {
+  tiny: { ...SMALL, imageSize: 16, patch: 4, d: 32, heads: 2, views: 4, layers: { camera: 1, encoder: 1, renderer: 1 }, sceneTokens: 8 }, // tests: seconds on one core
+  small: SMALL,
+  base: { ...SMALL, imageSize: 64, d: 256, views: 8, layers: { camera: 4, encoder: 4, renderer: 4 }, sceneTokens: 64 }, // RECIPE.md study 1 size (10 M params); long runs or a GPU
+  paper: {
+    ...SMALL,
+    imageSize: 256,
+    patch: 16,
+    d: 768,
+    heads: 12, // head width 64
+    views: 8, // K = 2 inputs + T = 6 targets
+    layers: { camera: 12, encoder: 8, renderer: 12 }, // SPEC §2.2 (code: 32 layers)
+    sceneTokens: 768,
+    rendererReads: "latent",
+    viewIndexEmbedding: true,
+  },
+} satisfies Record<string, ModelConfig>;
+
+export type ModelPreset = keyof typeof MODEL_PRESETS;
+
+/** Tokens per view n = (imageSize / patch)². */
+export function tokensPerView(cfg: ModelConfig): number {
+  return (cfg.imageSize / cfg.patch) ** 2;
+}
+
+/** Patches per side of the token grid. */
+export function gridSize(cfg: ModelConfig): number {
+  return cfg.imageSize / cfg.patch;
+}
+
+/** The block config every stack shares. */
+export function blockConfig(cfg: ModelConfig): { d: number; heads: number; mlpRatio: number; eps: number } {
+  return { d: cfg.d, heads: cfg.heads, mlpRatio: cfg.mlpRatio, eps: cfg.eps };
+}

@@ -1,0 +1,69 @@
+/**
+ * The RayZer core, composed: image tokens for all views → camera estimator (poses + shared focal for all views)
+ * → Plücker rays → scene encoder over the first `inputViews` views → renderer for the requested views.
+ * Returns arrays only. Reference: SPEC Appendix A (forward pass) and §3 (the first K views of a sample are the
+ * inputs, the rest targets; targets are rendered from their *predicted* cameras).
+ */
+import { numpy as np, random, type Array as JArray } from "@jax-js/jax";
+import { denormalizeIntrinsicsArray } from "../geometry/cameras.ts";
+import { pluckerRays } from "../geometry/rays.ts";
+import type { ModelConfig } from "./config.ts";
+import { initCameraEstimator, runCameraEstimator, type CameraEstimatorParams, type Cameras } from "./cameraEstimator.ts";
+import { initRenderer, runRenderer, type RendererParams } from "./renderer.ts";
+import { initSceneEncoder, runSceneEncoder, type SceneEncoderParams } from "./sceneEncoder.ts";
+import { initTokenizer, runTokenizer, type TokenizerParams } from "./tokens.ts";
+
+export type RayZerParams = {
+  tokenizer: TokenizerParams;
+  cameraEstimator: CameraEstimatorParams;
+  sceneEncoder: SceneEncoderParams;
+  renderer: RendererParams;
+};
+
+export type RayZerOutput = {
+  /** Renderings of the requested views [b, r, 3, h, w] in [0, 1]. */
+  renders: JArray;
+  /** Predicted cameras of all v views (view 0 = identity; normalised intrinsics). */
+  cameras: Cameras;
+};
+
+export function initRayZer(key: JArray, cfg: ModelConfig): RayZerParams {
+  const [kTok, kCam, kEnc, kRen] = random.split(key, 4) as unknown as JArray[];
+  return {
+    tokenizer: initTokenizer(kTok!, cfg),
+    cameraEstimator: initCameraEstimator(kCam!, cfg),
+    sceneEncoder: initSceneEncoder(kEnc!, cfg),
+    renderer: initRenderer(kRen!, cfg),
+  };
+}
+
+/** Selects views `idx` along axis 1. Consumes `x` [b, v, ...]; returns [b, idx.length, ...]. */
+export function takeViews(x: JArray, idx: readonly number[]): JArray {
+  const contiguous = idx.every((v, i) => v === idx[0]! + i);
+  if (contiguous) return x.slice([], [idx[0]!, idx[0]! + idx.length]);
+  return np.take(x, np.array(Int32Array.from(idx), { dtype: np.int32 }), 1);
+}
+
+/**
+ * Shapes: b samples, v views, k = cfg.inputViews inputs, r rendered views.
+ * Consumes `p`, `images` [b, v, 3, h, w] and `keep` ([b, k, n] token keep-mask or null). `render` lists the view
+ * indices to render (static; default: the targets k … v−1).
+ */
+export function runRayZer(
+  p: RayZerParams,
+  images: JArray,
+  cfg: ModelConfig,
+  opts: { render?: readonly number[]; keep?: JArray | null } = {},
+): RayZerOutput {
+  const [, v, , h, w] = images.shape as [number, number, number, number, number];
+  const k = cfg.inputViews;
+  const render = opts.render ?? Array.from({ length: v - k }, (_, i) => k + i);
+  const inputIdx = Array.from({ length: k }, (_, i) => i);
+  const tokens = runTokenizer(p.tokenizer, images, cfg); // [b, v, n, d]
+  const cameras = runCameraEstimator(p.cameraEstimator, tokens.ref, cfg);
+  const pixels = denormalizeIntrinsicsArray(cameras.fxfycxcy.ref, h, w); // [b, v, 4]
+  const rays = pluckerRays(cameras.c2w.ref, pixels, h, w); // [b, v, 6, h, w]
+  const scene = runSceneEncoder(p.sceneEncoder, takeViews(tokens, inputIdx), takeViews(rays.ref, inputIdx), opts.keep ?? null, cfg);
+  const renders = runRenderer(p.renderer, takeViews(rays, render), scene.latent, scene.inputs, cfg); // [b, r, 3, h, w]
+  return { renders, cameras };
+}

@@ -1,0 +1,54 @@
+/**
+ * Renderer (RayZer's decoder, SPEC §2.8): each target view's Plücker ray tokens (PlkTok2) are joined with the
+ * latent scene (and, for `rendererReads: "latentAndInputs"`, the fused input tokens — RECIPE.md's faster-learning
+ * variant); the whole sequence is layer-normed, a transformer stack reads it with joint self-attention, and the
+ * first n outputs go through a head (LN → linear → sigmoid) to RGB patches, unpatchified to images in [0, 1].
+ */
+import { nn, numpy as np, random, type Array as JArray } from "@jax-js/jax";
+import { initLinear, initNorm, layerNorm, linear, unpatchify, type Linear, type Norm } from "../engine/layers.ts";
+import { blockConfig, gridSize, tokensPerView, type ModelConfig } from "./config.ts";
+import { rayTokens } from "./sceneEncoder.ts";
+import { initStack, runStack, type StackParams } from "./transformer.ts";
+
+export type RendererParams = {
+  /** Target-view Plücker tokenizer PlkTok2: p·p·6 → d, no bias. */
+  rayTokenizer: Linear;
+  inNorm: Norm;
+  blocks: StackParams;
+  outNorm: Norm;
+  /** d → p·p·3, no bias. */
+  head: Linear;
+};
+
+export function initRenderer(key: JArray, cfg: ModelConfig): RendererParams {
+  const [kRay, kBlocks, kHead] = random.split(key, 3) as unknown as JArray[];
+  return {
+    rayTokenizer: initLinear(kRay!, cfg.patch * cfg.patch * 6, cfg.d),
+    inNorm: initNorm(cfg.d),
+    blocks: initStack(kBlocks!, blockConfig(cfg), cfg.layers.renderer),
+    outNorm: initNorm(cfg.d),
+    head: initLinear(kHead!, cfg.d, cfg.patch * cfg.patch * 3),
+  };
+}
+
+/**
+ * Shapes: b samples, t target views, n tokens per view, S scene tokens, k·n fused input tokens.
+ * Consumes `p`, `rays` [b, t, 6, h, w], `latent` [b, S, d] and `inputs` [b, k·n, d] (disposed when the renderer
+ * reads the latent only); returns images [b, t, 3, h, w] in [0, 1].
+ */
+export function runRenderer(p: RendererParams, rays: JArray, latent: JArray, inputs: JArray, cfg: ModelConfig): JArray {
+  const [b, t] = rays.shape as [number, number];
+  const n = tokensPerView(cfg);
+  const { d } = cfg;
+  const queries = rayTokens(p.rayTokenizer, rays, cfg).reshape([b * t, n, d]); // [b·t, n, d]
+  let context = latent; // [b, S, d]
+  if (cfg.rendererReads === "latentAndInputs") context = np.concatenate([context, inputs], 1); // [b, S + k·n, d]
+  else inputs.dispose();
+  const m = context.shape[1]!;
+  const shared = np.broadcastTo(context.reshape([b, 1, m, d]), [b, t, m, d]).reshape([b * t, m, d]); // [b·t, m, d]
+  const seq = layerNorm(p.inNorm, np.concatenate([queries, shared], 1), cfg.eps); // [b·t, n + m, d]
+  const out = runStack(p.blocks, seq, blockConfig(cfg)).slice([], [0, n]); // [b·t, n, d]
+  const rgb = nn.sigmoid(linear(p.head, layerNorm(p.outNorm, out, cfg.eps))); // [b·t, n, p·p·3]
+  const g = gridSize(cfg);
+  return unpatchify(rgb, cfg.patch, g, g).reshape([b, t, 3, cfg.imageSize, cfg.imageSize]); // [b, t, 3, h, w]
+}

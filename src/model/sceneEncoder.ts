@@ -1,0 +1,62 @@
+/**
+ * Scene encoder (RayZer's E_scene, SPEC §2.7): each input view's image tokens are fused with its Plücker ray
+ * tokens (`FuseMLP([imageTokens ‖ PlkTok1(rays)])`); dynamic token positions are replaced by zeros (WildRayZer
+ * §7: masked tokens; a mask of all zeros keeps every token); learned scene tokens are prepended and a transformer
+ * stack reads the sequence. The first `sceneTokens` outputs are the latent scene z.
+ */
+import { nn, numpy as np, random, type Array as JArray } from "@jax-js/jax";
+import { initLinear, initNorm, layerNorm, linear, patchify, type Linear, type Norm } from "../engine/layers.ts";
+import { truncNormal } from "../engine/params.ts";
+import { blockConfig, tokensPerView, type ModelConfig } from "./config.ts";
+import { initStack, runStack, type StackParams } from "./transformer.ts";
+
+export type FuseMlp = { norm: Norm; fc1: Linear; fc2: Linear };
+export type SceneEncoderParams = {
+  /** Input-view Plücker tokenizer PlkTok1: p·p·6 → d, no bias. */
+  rayTokenizer: Linear;
+  fuse: FuseMlp;
+  /** Learned scene tokens [sceneTokens, d]. */
+  sceneCode: JArray;
+  blocks: StackParams;
+};
+
+export function initSceneEncoder(key: JArray, cfg: ModelConfig): SceneEncoderParams {
+  const [kRay, kF1, kF2, kCode, kBlocks] = random.split(key, 5) as unknown as JArray[];
+  return {
+    rayTokenizer: initLinear(kRay!, cfg.patch * cfg.patch * 6, cfg.d),
+    fuse: { norm: initNorm(2 * cfg.d), fc1: initLinear(kF1!, 2 * cfg.d, cfg.d, { bias: true }), fc2: initLinear(kF2!, cfg.d, cfg.d, { bias: true }) },
+    sceneCode: truncNormal(kCode!, [cfg.sceneTokens, cfg.d], 0.02),
+    blocks: initStack(kBlocks!, blockConfig(cfg), cfg.layers.encoder),
+  };
+}
+
+/** Plücker images → ray tokens. Consumes `tok` and `rays` [b, k, 6, h, w]; returns [b, k, n, d]. */
+export function rayTokens(tok: Linear, rays: JArray, cfg: ModelConfig): JArray {
+  const [b, k, c, h, w] = rays.shape as [number, number, number, number, number];
+  const patches = patchify(rays.reshape([b * k, c, h, w]), cfg.patch); // [b·k, n, p·p·6]
+  return linear(tok, patches).reshape([b, k, tokensPerView(cfg), cfg.d]); // [b, k, n, d]
+}
+
+export type EncodedScene = {
+  /** Latent scene tokens z [b, S, d]. */
+  latent: JArray;
+  /** Fused (and masked) input tokens [b, k·n, d], for a renderer that also reads them. */
+  inputs: JArray;
+};
+
+/**
+ * Shapes: b samples, k input views, n tokens per view, S scene tokens.
+ * Consumes `p`, `imageTokens` [b, k, n, d], `rays` [b, k, 6, h, w] and `keep` [b, k, n] (1 = static token kept,
+ * 0 = dynamic token zeroed) or null (keep all).
+ */
+export function runSceneEncoder(p: SceneEncoderParams, imageTokens: JArray, rays: JArray, keep: JArray | null, cfg: ModelConfig): EncodedScene {
+  const [b, k, n, d] = imageTokens.shape as [number, number, number, number];
+  const pair = np.concatenate([imageTokens, rayTokens(p.rayTokenizer, rays, cfg)], -1); // [b, k, n, 2d]
+  let fused = linear(p.fuse.fc2, nn.silu(linear(p.fuse.fc1, layerNorm(p.fuse.norm, pair, cfg.eps)))); // [b, k, n, d]
+  if (keep) fused = fused.mul(keep.reshape([b, k, n, 1])); // dynamic tokens → 0
+  const inputs = fused.reshape([b, k * n, d]); // [b, k·n, d]
+  const S = cfg.sceneTokens;
+  const code = np.broadcastTo(p.sceneCode.reshape([1, S, d]), [b, S, d]); // [b, S, d]
+  const out = runStack(p.blocks, np.concatenate([code, inputs.ref], 1), blockConfig(cfg)); // [b, S + k·n, d]
+  return { latent: out.slice([], [0, S]), inputs }; // [b, S, d]
+}

@@ -1,0 +1,115 @@
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { assertClose, engine, np, randValues, values } from "../helpers/engine.ts";
+import { grad, random, type Array as JArray } from "@jax-js/jax";
+import { MODEL_PRESETS, ModelConfigSchema, type ModelConfig } from "../../src/model/config.ts";
+import { initRayZer, runRayZer, type RayZerParams } from "../../src/model/rayzer.ts";
+import { positionTable, sinCos } from "../../src/model/tokens.ts";
+import { dispose, namedLeaves, paramCount, ref } from "../../src/engine/params.ts";
+import { initAdamW, makeTrainStep } from "../../src/engine/optim.ts";
+
+before(engine);
+
+const cfg: ModelConfig = MODEL_PRESETS.tiny;
+const shape = [2, cfg.views, 3, cfg.imageSize, cfg.imageSize];
+
+describe("model config", () => {
+  it("presets parse with the strict schema and bad values are rejected", () => {
+    for (const [name, c] of Object.entries(MODEL_PRESETS)) assert.ok(ModelConfigSchema.safeParse(c).success, `${name} does not parse`);
+    assert.equal(ModelConfigSchema.safeParse({ ...cfg, patch: 5 }).success, false);
+    assert.equal(ModelConfigSchema.safeParse({ ...cfg, extra: 1 }).success, false);
+    assert.equal(ModelConfigSchema.safeParse({ ...cfg, inputViews: cfg.views }).success, false);
+  });
+});
+
+describe("positional embedding", () => {
+  it("sinCos matches E_m(pos) = [sin(pos·ω), cos(pos·ω)] with ω_i = 10000^(−i/(m/2))", () => {
+    const e = sinCos(4, [3]);
+    assertClose(Array.from(e), [Math.sin(3), Math.sin(3 / 100), Math.cos(3), Math.cos(3 / 100)], 1e-6, 1e-6);
+  });
+  it("puts column, row and (optionally) view codes in their quarters/half", () => {
+    const c = { ...cfg, viewIndexEmbedding: true };
+    const t = positionTable(c);
+    const d = c.d;
+    const n = (c.imageSize / c.patch) ** 2;
+    const token = 1 * n + 5; // view 1, token 5 = row 1, col 1 on a 4×4 grid
+    assertClose(Array.from(t.subarray(token * d, token * d + d / 4)), Array.from(sinCos(d / 4, [1])), 0, 0);
+    assertClose(Array.from(t.subarray(token * d + d / 2, token * d + d)), Array.from(sinCos(d / 2, [1])), 0, 0);
+    const off = positionTable({ ...c, viewIndexEmbedding: false });
+    assert.ok(off.subarray(token * d + d / 2, token * d + d).every((x) => x === 0), "view half must be zero when off");
+  });
+});
+
+describe("RayZer forward", () => {
+  it("renders the targets in [0, 1], view 0 at the identity and one shared focal near focalInit", async () => {
+    const params = initRayZer(random.key(0), cfg);
+    assert.ok(paramCount(params) > 10_000, `tiny has ${paramCount(params)} params`);
+    const out = runRayZer(params, np.array(randValues(1, shape, 0, 1)).reshape(shape), cfg);
+    assert.deepEqual(out.renders.shape, [2, cfg.views - cfg.inputViews, 3, cfg.imageSize, cfg.imageSize]);
+    const r = await values(out.renders);
+    assert.ok(r.every((x) => x > 0 && x < 1), "renders outside (0, 1)");
+    const c2w = await values(out.cameras.c2w);
+    assertClose(c2w.slice(0, 16), [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], 1e-6, 0, "view 0");
+    // other views: valid rotations (orthonormal columns), last row 0 0 0 1
+    const v1 = c2w.slice(16, 32);
+    const col = (j: number) => [v1[j]!, v1[4 + j]!, v1[8 + j]!];
+    for (const [a, b] of [[0, 0], [1, 1], [2, 2], [0, 1], [1, 2]] as const) {
+      const dot = col(a).reduce((s, x, i) => s + x * col(b)[i]!, 0);
+      assertClose([dot], [a === b ? 1 : 0], 1e-5, 0, `columns ${a}·${b}`);
+    }
+    assertClose(v1.slice(12), [0, 0, 0, 1], 0, 0, "last row");
+    const k = await values(out.cameras.fxfycxcy);
+    for (let i = 0; i < k.length; i += 4) {
+      assertClose([k[i + 1]!, k[i + 2]!, k[i + 3]!], [k[0]!, 0.5, 0.5], 1e-6, 0, "shared focal");
+    }
+    assertClose([k[0]!], [cfg.focalInit], 0.3, 0, "focal near init");
+  });
+
+  it("every parameter receives a gradient (nothing is disconnected)", async () => {
+    const params = initRayZer(random.key(1), cfg);
+    const imgs = randValues(2, shape, 0, 1);
+    const loss = (p: RayZerParams, x: JArray) => {
+      const out = runRayZer(p, x.ref, { ...cfg, viewIndexEmbedding: true });
+      dispose(out.cameras);
+      return np.mean(np.square(out.renders.sub(x.slice([], [cfg.inputViews])))); 
+    };
+    const g = grad(loss)(params, np.array(imgs).reshape(shape)) as RayZerParams;
+    const dead: string[] = [];
+    for (const [name, a] of namedLeaves(g)) {
+      const v = await values(a);
+      if (!v.some((x) => x !== 0)) dead.push(name);
+    }
+    // The canonical view's pose offset is masked out, but the head's weights still get gradient from other views.
+    assert.deepEqual(dead, []);
+  });
+
+  it("overfits one batch: the jitted train step lowers the loss", async () => {
+    const params = initRayZer(random.key(2), cfg);
+    // Smooth images (a colour gradient per view) that a tiny model can fit in a few dozen steps; uniform noise
+    // sits at its mean-image optimum (MSE 1/12) for much longer.
+    const [v, , h, w] = shape.slice(1) as [number, number, number, number];
+    const x = new Float32Array(v * 3 * h * w);
+    for (let i = 0; i < v; i++) for (let c = 0; c < 3; c++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) {
+      x[((i * 3 + c) * h + y) * w + xx] = 0.5 + 0.4 * Math.sin((c + 1) * (xx / w) * 3 + i * 0.7 + (y / h) * (2 - c));
+    }
+    const step = makeTrainStep(
+      (p: RayZerParams, b: { x: JArray }) => {
+        const out = runRayZer(p, b.x.ref, cfg);
+        dispose(out.cameras);
+        return np.mean(np.square(out.renders.sub(b.x.slice([], [cfg.inputViews]))));
+      },
+      { lr: 3e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.05, clipNorm: 1, warmupSteps: 5, totalSteps: 60, minLrRatio: 0.1 },
+    );
+    let state = { params, opt: initAdamW(params) };
+    const losses: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const [next, m] = step(state, { x: np.array(x).reshape([1, ...shape.slice(1)]) });
+      state = next;
+      losses.push((await values(m.loss))[0]!);
+      dispose([m.gradNorm, m.lr]);
+    }
+    assert.ok(losses.at(-1)! < 0.5 * losses[0]!, `loss ${losses[0]} → ${losses.at(-1)}`);
+    dispose(ref(state));
+    dispose(state);
+  });
+});

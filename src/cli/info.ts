@@ -6,6 +6,10 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { startEngine, type EngineInfo } from "../engine/backend.ts";
+import { WildrayzerError } from "../engine/errors.ts";
+import { abstractParamCount } from "../engine/params.ts";
+import { MODEL_PRESETS, type ModelConfig, type ModelPreset } from "../model/config.ts";
+import { initRayZer } from "../model/rayzer.ts";
 import type { GlobalOptions } from "./main.ts";
 
 export type InfoReport = {
@@ -15,9 +19,22 @@ export type InfoReport = {
   threads: number;
   jaxVersion: string;
   node: string;
-  /** Model presets; empty until the RayZer core lands. */
-  models: string[];
+  /** RayZer model presets with their sizes. */
+  models: ModelSummary[];
 };
+
+export type ModelSummary = { preset: string; params: number; imageSize: number; patch: number; d: number; layers: string; sceneTokens: number };
+
+/** A preset's size at a glance; the parameter count is traced abstractly (no memory). */
+export function modelSummary(preset: string, cfg: ModelConfig): ModelSummary {
+  const params = abstractParamCount((k) => initRayZer(k, cfg));
+  const { camera, encoder, renderer } = cfg.layers;
+  return { preset, params, imageSize: cfg.imageSize, patch: cfg.patch, d: cfg.d, layers: `${camera}+${encoder}+${renderer}`, sceneTokens: cfg.sceneTokens };
+}
+
+function presetNames(): string[] {
+  return Object.keys(MODEL_PRESETS);
+}
 
 /** The `version` field of this package's package.json. */
 export function packageVersion(): string {
@@ -26,8 +43,12 @@ export function packageVersion(): string {
 }
 
 /** Starts the engine on `device` and describes the installation. */
-export async function infoReport(device: GlobalOptions["device"]): Promise<InfoReport> {
+export async function infoReport(device: GlobalOptions["device"], preset?: string): Promise<InfoReport> {
+  if (preset !== undefined && !presetNames().includes(preset)) {
+    throw new WildrayzerError(`--preset ${preset}: unknown model preset (choose from ${presetNames().join(", ")})`);
+  }
   const engine = await startEngine({ device });
+  const names = preset === undefined ? presetNames() : [preset];
   return {
     version: packageVersion(),
     device: engine.device,
@@ -35,8 +56,16 @@ export async function infoReport(device: GlobalOptions["device"]): Promise<InfoR
     threads: engine.threads,
     jaxVersion: engine.jaxVersion,
     node: process.versions.node,
-    models: [],
+    models: names.map((n) => modelSummary(n, MODEL_PRESETS[n as ModelPreset])),
   };
+}
+
+/** 1499914 → "1.50 M". */
+export function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(n);
 }
 
 function describeBackend(e: EngineInfo): string {
@@ -55,8 +84,9 @@ export function registerInfo(program: Command, globals: () => GlobalOptions): vo
     .command("info")
     .description("show version, engine device, threads and available models")
     .option("--json", "print one JSON object", false)
-    .action(async (opts: { json: boolean }) => {
-      const r = await infoReport(globals().device);
+    .option("--preset <name>", `show one model preset (${presetNames().join(", ")}) with its full config`)
+    .action(async (opts: { json: boolean; preset?: string }) => {
+      const r = await infoReport(globals().device, opts.preset);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(r)}\n`);
         return;
@@ -68,8 +98,11 @@ export function registerInfo(program: Command, globals: () => GlobalOptions): vo
         ["threads", String(r.threads)],
         ["jax-js", r.jaxVersion],
         ["node", r.node],
-        ["models", r.models.length ? r.models.join(", ") : "none yet (presets arrive with the RayZer core)"],
       ];
-      process.stdout.write(rows.map(([k, v]) => `${k.padEnd(12)}${v}\n`).join(""));
+      for (const m of r.models) {
+        rows.push([`model ${m.preset}`, `${formatCount(m.params)} params, ${m.imageSize}² px, patch ${m.patch}, width ${m.d}, layers ${m.layers}, ${m.sceneTokens} scene tokens`]);
+      }
+      process.stdout.write(rows.map(([k, v]) => `${k.padEnd(14)}${v}\n`).join(""));
+      if (opts.preset) process.stdout.write(`\n${JSON.stringify(MODEL_PRESETS[opts.preset as ModelPreset], null, 2)}\n`);
     });
 }

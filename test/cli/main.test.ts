@@ -71,14 +71,25 @@ describe("wildrayzer info", () => {
     assert.equal(info.device, "wasm");
     assert.equal(info.jaxVersion, "0.1.25");
     assert.equal(info.node, process.versions.node);
-    assert.deepEqual(info.models, []);
+    const models = info.models as { preset: string; params: number }[];
+    assert.deepEqual(models.map((m) => m.preset), ["tiny", "small", "base", "paper"]);
+    assert.ok(models.every((m, i) => i === 0 || m.params > models[i - 1]!.params), "presets grow in size");
     assert.match(String(info.version), /^\d+\.\d+\.\d+/);
   });
   it("takes --threads after the command too, and prints a readable table", async () => {
     const r = await runCli(["info", "--threads=2"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^threads +2$/m);
-    assert.match(r.stdout, /^models +none yet/m);
+    assert.match(r.stdout, /^model small +1\.50 M params, 32² px/m);
+  });
+  it("--preset paper prints its parameter count and config; an unknown preset exits 2", async () => {
+    const r = await runCli(["info", "--preset", "paper"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^model paper +236\.59 M params/m);
+    assert.match(r.stdout, /"sceneTokens": 768/);
+    const bad = await runCli(["info", "--preset", "huge"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^wildrayzer: --preset huge: unknown model preset/);
   });
 });
 

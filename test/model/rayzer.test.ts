@@ -5,7 +5,7 @@ import { grad, random, type Array as JArray } from "@jax-js/jax";
 import { MODEL_PRESETS, ModelConfigSchema, type ModelConfig } from "../../src/model/config.ts";
 import { initRayZer, runRayZer, type RayZerParams } from "../../src/model/rayzer.ts";
 import { positionTable, sinCos } from "../../src/model/tokens.ts";
-import { dispose, namedLeaves, paramCount, ref } from "../../src/engine/params.ts";
+import { abstractParamCount, dispose, namedLeaves, paramCount, ref } from "../../src/engine/params.ts";
 import { initAdamW, makeTrainStep } from "../../src/engine/optim.ts";
 
 before(engine);
@@ -111,5 +111,27 @@ describe("RayZer forward", () => {
     assert.ok(losses.at(-1)! < 0.5 * losses[0]!, `loss ${losses[0]} → ${losses.at(-1)}`);
     dispose(ref(state));
     dispose(state);
+  });
+});
+
+describe("parameter count", () => {
+  /** The architecture's parameter count written out by hand (SPEC §2 shapes). */
+  function expectedCount(c: ModelConfig): number {
+    const { d, patch: p, sceneTokens: S } = c;
+    const dh = d / c.heads;
+    const block = 3 * d * d + d * d + 2 * d * (c.mlpRatio * d) + 2 * d + 2 * dh; // qkv, proj, mlp, 2 LN, QK norms
+    const peMlp = 2 * (d * d + d);
+    const tokenizer = p * p * 3 * d + peMlp;
+    const camera = d + peMlp + c.layers.camera * block + (d * d + d + d + 1) + (2 * d * d + d + 9 * d + 9);
+    const encoder = p * p * 6 * d + (2 * d + 2 * d * d + d + d * d + d) + S * d + c.layers.encoder * block;
+    const renderer = p * p * 6 * d + d + c.layers.renderer * block + d + d * p * p * 3;
+    return tokenizer + camera + encoder + renderer;
+  }
+  it("matches the hand count for tiny (real init) and paper (abstract trace)", () => {
+    const p = initRayZer(random.key(4), cfg);
+    assert.equal(paramCount(p), expectedCount(cfg));
+    dispose(p);
+    assert.equal(abstractParamCount((k) => initRayZer(k, MODEL_PRESETS.tiny)), expectedCount(MODEL_PRESETS.tiny));
+    assert.equal(abstractParamCount((k) => initRayZer(k, MODEL_PRESETS.paper)), expectedCount(MODEL_PRESETS.paper));
   });
 });

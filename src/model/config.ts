@@ -60,7 +60,7 @@ export const SMALL: ModelConfig = {
 };
 
 export const MODEL_PRESETS = {
-  tiny: { ...SMALL, imageSize: 16, patch: 4, d: 32, heads: 2, views: 4, layers: { camera: 1, encoder: 1, renderer: 1 }, sceneTokens: 8 }, // tests: seconds on one core
+  tiny: { ...SMALL, d: 32, heads: 2, views: 4, layers: { camera: 1, encoder: 1, renderer: 1 }, sceneTokens: 8 }, // tests: seconds on one core (32², the smallest synthetic size)
   small: SMALL,
   base: { ...SMALL, imageSize: 64, d: 256, views: 8, layers: { camera: 4, encoder: 4, renderer: 4 }, sceneTokens: 64 }, // RECIPE.md study 1 size (10 M params); long runs or a GPU
   paper: {

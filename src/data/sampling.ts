@@ -1,0 +1,73 @@
+/**
+ * Training samples from a scene: which frames become the inputs and which the targets, and the packing of a
+ * batch into the planar arrays the model takes. View selection follows the official "two_frame" selector (SPEC
+ * §3): draw a gap g and a start s, use frames s and e = s + g as the K = 2 inputs, and draw the targets from the
+ * frames strictly between them. The sample order is [inputs…, targets…]; the first input is the canonical view.
+ */
+import type { Rng } from "../engine/rng.ts";
+import type { Scene } from "./scene.ts";
+
+/**
+ * Frame indices for one sample: `inputs` (first the two gap ends, then for K > 2 random frames in between) and
+ * `targets` (distinct frames strictly inside the gap, in random order). Needs `frames ≥ views`.
+ */
+export function selectViews(rng: Rng, frames: number, inputViews: number, views: number): { inputs: number[]; targets: number[] } {
+  if (frames < views) throw new Error(`a sample of ${views} views needs at least ${views} frames, the scene has ${frames}`);
+  if (inputViews < 1 || inputViews >= views) throw new Error(`inputViews must be in [1, views), got ${inputViews}`);
+  const inside = views - 2; // frames strictly between the two ends
+  const minGap = inside + 1;
+  const gap = minGap + rng.int(frames - minGap); // g ∈ [minGap, frames − 1]
+  const start = rng.int(frames - gap); // s ∈ [0, frames − g − 1]
+  const middle = shuffle(
+    rng,
+    Array.from({ length: gap - 1 }, (_, i) => start + 1 + i),
+  ).slice(0, inside);
+  const ends = [start, start + gap];
+  const order = inputViews === 1 ? [ends[0]!, ...shuffle(rng, [ends[1]!, ...middle])] : [...ends, ...middle];
+  return { inputs: order.slice(0, inputViews), targets: order.slice(inputViews) };
+}
+
+/** Fisher–Yates with the seeded generator; returns a new array. */
+export function shuffle<T>(rng: Rng, xs: readonly T[]): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+/** A batch on the host, planar and ready for `np.array(...).reshape(...)`. */
+export type HostBatch = {
+  /** [b, v, 3, h, w] observed images, views in sample order. */
+  images: Float32Array;
+  /** [b, v, h, w] ground-truth motion masks (zeros when the scene has none). */
+  masks: Float32Array;
+  /** [b, v, 3, h, w] clean static images (the observed image when the scene has none). */
+  statics: Float32Array;
+  /** Frame indices used, per sample, in sample order. */
+  frames: number[][];
+  shape: [number, number, number, number, number];
+};
+
+/** Packs the frames `order[i]` of `scenes[i]` into one batch. All scenes must share the size. */
+export function packBatch(scenes: readonly Scene[], orders: readonly (readonly number[])[]): HostBatch {
+  const b = scenes.length;
+  const v = orders[0]!.length;
+  const { h, w } = scenes[0]!;
+  const px = h * w;
+  const images = new Float32Array(b * v * 3 * px);
+  const statics = new Float32Array(b * v * 3 * px);
+  const masks = new Float32Array(b * v * px);
+  scenes.forEach((scene, i) => {
+    if (scene.h !== h || scene.w !== w) throw new Error(`scene ${scene.name} is ${scene.h}×${scene.w}, the batch is ${h}×${w}`);
+    orders[i]!.forEach((f, j) => {
+      const frame = scene.frames[f]!;
+      const slot = i * v + j;
+      images.set(frame.image, slot * 3 * px);
+      statics.set(frame.static ?? frame.image, slot * 3 * px);
+      if (frame.mask) for (let p = 0; p < px; p++) masks[slot * px + p] = frame.mask[p]!;
+    });
+  });
+  return { images, masks, statics, frames: orders.map((o) => [...o]), shape: [b, v, 3, h, w] };
+}

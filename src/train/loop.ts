@@ -1,0 +1,123 @@
+/**
+ * The training loop, read top to bottom: resolve the start (fresh or resumed from the run folder's checkpoint),
+ * then per step generate the batch on the host (scene seeds and view choices are pure functions of the run seed
+ * and the step, so a resumed run sees exactly the batches it would have seen), run the jitted step, check the loss
+ * is finite, log to `metrics.jsonl`, and checkpoint atomically. A non-finite loss stops training with a message;
+ * the last checkpoint on disk is the last good state. Library code: reports through `onProgress`, prints nothing.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { numpy as np, random } from "@jax-js/jax";
+import { WildrayzerError } from "../engine/errors.ts";
+import { writeFileAtomic } from "../engine/files.ts";
+import { initAdamW, type TrainState } from "../engine/optim.ts";
+import { dispose } from "../engine/params.ts";
+import { makeRng } from "../engine/rng.ts";
+import { packBatch, selectViews, type HostBatch } from "../data/sampling.ts";
+import { generateScene } from "../data/synth/index.ts";
+import { initRayZer, type RayZerParams } from "../model/rayzer.ts";
+import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { trainSeedBase, type RunConfig } from "./config.ts";
+import { makeStage1Steps } from "./step.ts";
+
+export type TrainProgress = { step: number; steps: number; loss: number; lr: number; gradNorm: number; msPerStep: number };
+export type TrainResult = { steps: number; resumedFrom: number | null; lastLoss: number; checkpoint: string; msPerStep: number };
+
+export const CHECKPOINT_FILE = "checkpoint.safetensors";
+export const METRICS_FILE = "metrics.jsonl";
+
+/** The host batch of training step `step`: a pure function of (run, step). */
+export function trainBatch(run: RunConfig, step: number): HostBatch {
+  const scenes = [];
+  const orders = [];
+  for (let i = 0; i < run.train.batch; i++) {
+    const seed = trainSeedBase(run.train) + step * run.train.batch + i;
+    const scene = generateScene(seed, run.data);
+    const { inputs, targets } = selectViews(makeRng(seed ^ 0x5eed), scene.frames.length, run.model.inputViews, run.model.views);
+    scenes.push(scene);
+    orders.push([...inputs, ...targets]);
+  }
+  return packBatch(scenes, orders);
+}
+
+/**
+ * Trains stage 1 in `outDir` (created if needed). With `resume` and an existing checkpoint there, continues from
+ * its step; the stored config must equal `run` (a changed config is a user error, not a silent restart).
+ */
+export async function trainStage1(opts: {
+  run: RunConfig;
+  outDir: string;
+  resume?: boolean;
+  onProgress?: (p: TrainProgress) => void;
+  /** Stop after this step (exclusive), as if killed there; for tests of resumption. */
+  stopAfter?: number;
+}): Promise<TrainResult> {
+  const { run, outDir } = opts;
+  mkdirSync(outDir, { recursive: true });
+  const ckptPath = join(outDir, CHECKPOINT_FILE);
+  const metricsPath = join(outDir, METRICS_FILE);
+  let state: TrainState<RayZerParams>;
+  let start = 0;
+  let resumedFrom: number | null = null;
+  if (opts.resume && existsSync(ckptPath)) {
+    const loaded = loadCheckpoint(ckptPath);
+    if (JSON.stringify(loaded.meta.run) !== JSON.stringify(run)) {
+      dispose(loaded.state);
+      throw new WildrayzerError(`${ckptPath}: was trained with a different config; use another --out folder, or drop --resume to start over`);
+    }
+    state = loaded.state;
+    start = loaded.meta.step;
+    resumedFrom = start;
+  } else {
+    const params = initRayZer(random.key(run.train.seed), run.model);
+    state = { params, opt: initAdamW(params) };
+  }
+  writeFileAtomic(join(outDir, "config.json"), `${JSON.stringify(run, null, 2)}\n`);
+  const kept = existsSync(metricsPath) && resumedFrom !== null ? keepMetricsBefore(readFileSync(metricsPath, "utf8"), start) : "";
+  let metricsText = kept;
+
+  const steps = makeStage1Steps(run);
+  const end = Math.min(run.train.steps, opts.stopAfter ?? run.train.steps);
+  let lastLoss = Number.NaN;
+  let lastSaved = start;
+  const t0 = performance.now();
+  for (let step = start; step < end; step++) {
+    const host = trainBatch(run, step);
+    const batch = { images: np.array(host.images).reshape(host.shape) };
+    const fn = step < run.train.renderInputsUntil ? steps.withInputs : steps.plain;
+    const [next, m] = fn(state, batch);
+    state = next;
+    const [loss, gradNorm, lr] = (await Promise.all([m.loss.data(), m.gradNorm.data(), m.lr.data()])).map((x) => Number(x[0]));
+    if (!Number.isFinite(loss!) || !Number.isFinite(gradNorm!)) {
+      dispose(state);
+      throw new WildrayzerError(
+        `training diverged at step ${step} (loss ${loss}, gradient norm ${gradNorm}); the last good checkpoint is ${ckptPath} (step ${lastSaved}); lower --train.lr and resume`,
+        { exitCode: 1 },
+      );
+    }
+    lastLoss = loss!;
+    const done = step + 1;
+    const msPerStep = (performance.now() - t0) / (done - start);
+    if (done % run.train.logEvery === 0 || done === end) {
+      metricsText += `${JSON.stringify({ step: done, loss, lr, gradNorm, msPerStep: Math.round(msPerStep) })}\n`;
+      writeFileAtomic(metricsPath, metricsText);
+    }
+    if (done % run.train.ckptEvery === 0 || done === end) {
+      await saveCheckpoint(ckptPath, state, { run, step: done, stage: 1 });
+      lastSaved = done;
+    }
+    opts.onProgress?.({ step: done, steps: run.train.steps, loss: loss!, lr: lr!, gradNorm: gradNorm!, msPerStep });
+  }
+  dispose(state);
+  const msPerStep = end > start ? (performance.now() - t0) / (end - start) : 0;
+  return { steps: end, resumedFrom, lastLoss, checkpoint: ckptPath, msPerStep };
+}
+
+/** The metrics lines logged before `step` (a resumed run rewrites what came after its checkpoint). */
+function keepMetricsBefore(text: string, step: number): string {
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "" && (JSON.parse(line) as { step: number }).step <= step)
+    .map((l) => `${l}\n`)
+    .join("");
+}

@@ -87,7 +87,8 @@ export async function trainStage1(opts: {
     const fn = step < run.train.renderInputsUntil ? steps.withInputs : steps.plain;
     const [next, m] = fn(state, batch);
     state = next;
-    const [loss, gradNorm, lr] = (await Promise.all([m.loss.data(), m.gradNorm.data(), m.lr.data()])).map((x) => Number(x[0]));
+    const read = (await Promise.all([m.loss.data(), m.gradNorm.data(), m.lr.data()])) as ArrayLike<number>[];
+    const [loss, gradNorm, lr] = read.map((x) => Number(x[0]));
     if (!Number.isFinite(loss!) || !Number.isFinite(gradNorm!)) {
       dispose(state);
       throw new WildrayzerError(

@@ -5,6 +5,7 @@
  * inputs, the rest targets; targets are rendered from their *predicted* cameras).
  */
 import { numpy as np, random, type Array as JArray } from "@jax-js/jax";
+import { dispose } from "../engine/params.ts";
 import { denormalizeIntrinsicsArray } from "../geometry/cameras.ts";
 import { pluckerRays } from "../geometry/rays.ts";
 import type { ModelConfig } from "./config.ts";
@@ -47,20 +48,25 @@ export function takeViews(x: JArray, idx: readonly number[]): JArray {
 /**
  * Shapes: b samples, v views, k = cfg.inputViews inputs, r rendered views.
  * Consumes `p`, `images` [b, v, 3, h, w] and `keep` ([b, k, n] token keep-mask or null). `render` lists the view
- * indices to render (static; default: the targets k … v−1).
+ * indices to render (static; default: the targets k … v−1). `cameras` (consumed) overrides the estimated ones.
  */
 export function runRayZer(
   p: RayZerParams,
   images: JArray,
   cfg: ModelConfig,
-  opts: { render?: readonly number[]; keep?: JArray | null } = {},
+  opts: { render?: readonly number[]; keep?: JArray | null; cameras?: Cameras } = {},
 ): RayZerOutput {
   const [, v, , h, w] = images.shape as [number, number, number, number, number];
   const k = cfg.inputViews;
   const render = opts.render ?? Array.from({ length: v - k }, (_, i) => k + i);
   const inputIdx = Array.from({ length: k }, (_, i) => i);
   const tokens = runTokenizer(p.tokenizer, images, cfg); // [b, v, n, d]
-  const cameras = runCameraEstimator(p.cameraEstimator, tokens.ref, cfg);
+  // A given `cameras` replaces the estimator (diagnostics: identity or ground-truth cameras).
+  let cameras: Cameras;
+  if (opts.cameras) {
+    cameras = opts.cameras;
+    dispose(p.cameraEstimator);
+  } else cameras = runCameraEstimator(p.cameraEstimator, tokens.ref, cfg);
   const pixels = denormalizeIntrinsicsArray(cameras.fxfycxcy.ref, h, w); // [b, v, 4]
   const rays = pluckerRays(cameras.c2w.ref, pixels, h, w); // [b, v, 6, h, w]
   const scene = runSceneEncoder(p.sceneEncoder, takeViews(tokens, inputIdx), takeViews(rays.ref, inputIdx), opts.keep ?? null, cfg);

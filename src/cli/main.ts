@@ -11,6 +11,9 @@ import { DEVICE_KINDS, type DeviceKind } from "../engine/backend.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import { registerDemo } from "./demo.ts";
 import { packageVersion, registerInfo } from "./info.ts";
+import { registerSynth } from "./synth.ts";
+import { registerTrain } from "./train.ts";
+import { registerEval } from "./eval.ts";
 
 /** Options every command sees (set before or after the command name). */
 export type GlobalOptions = {
@@ -51,6 +54,9 @@ export function buildProgram(): Command {
   // Register after exitOverride/configureOutput: `.command()` copies those settings into each subcommand.
   registerInfo(program, globals);
   registerDemo(program, globals);
+  registerSynth(program, globals);
+  registerTrain(program, globals);
+  registerEval(program, globals);
   return program;
 }
 

@@ -144,7 +144,9 @@ function readFloats(bytes: Uint8Array, start: number, end: number, dtype: string
   const view = new DataView(bytes.buffer, bytes.byteOffset + start, end - start);
   switch (dtype) {
     case "F32": {
-      if (LITTLE_ENDIAN) return new Float32Array(bytes.slice(start, end).buffer);
+      // Copy through a new Uint8Array: a Node Buffer's `slice` is a view of its whole pool, so `.buffer` would
+      // start at the wrong place.
+      if (LITTLE_ENDIAN) return new Float32Array(new Uint8Array(bytes.subarray(start, end)).buffer);
       return Float32Array.from({ length: (end - start) / 4 }, (_, i) => view.getFloat32(4 * i, true));
     }
     case "F64":

@@ -38,11 +38,21 @@ export function initRayZer(key: JArray, cfg: ModelConfig): RayZerParams {
   };
 }
 
-/** Selects views `idx` along axis 1. Consumes `x` [b, v, ...]; returns [b, idx.length, ...]. */
+/**
+ * Selects views `idx` along axis 1, as slices of contiguous runs joined by one concatenate. (A gather — `np.take`
+ * — would differentiate into a scatter, which jax-js 0.1.25 cannot jit.) Consumes `x` [b, v, ...]; returns
+ * [b, idx.length, ...].
+ */
 export function takeViews(x: JArray, idx: readonly number[]): JArray {
-  const contiguous = idx.every((v, i) => v === idx[0]! + i);
-  if (contiguous) return x.slice([], [idx[0]!, idx[0]! + idx.length]);
-  return np.take(x, np.array(Int32Array.from(idx), { dtype: np.int32 }), 1);
+  const runs: [number, number][] = [];
+  for (const i of idx) {
+    const last = runs.at(-1);
+    if (last && last[1] === i) last[1] = i + 1;
+    else runs.push([i, i + 1]);
+  }
+  if (runs.length === 1) return x.slice([], runs[0]!);
+  const parts = runs.map((r, j) => (j === runs.length - 1 ? x : x.ref).slice([], r));
+  return np.concatenate(parts, 1);
 }
 
 /**

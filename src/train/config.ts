@@ -5,6 +5,7 @@
  * batch 16, inputs rendered as extra targets for the first 900 steps).
  */
 import { z } from "zod";
+import { WildrayzerError, formatIssues } from "../engine/errors.ts";
 import { SynthConfigSchema, SYNTH_PRESETS, type SynthConfig } from "../data/config.ts";
 import { MODEL_PRESETS, ModelConfigSchema, type ModelConfig } from "../model/config.ts";
 
@@ -75,4 +76,39 @@ export const RUN_PRESETS: Record<"tiny" | "small", RunConfig> = {
 /** The first training-scene seed of a run (training seeds stay far below the held-out range). */
 export function trainSeedBase(train: TrainConfig): number {
   return train.seed * 1_000_000;
+}
+
+/**
+ * Resolves a RunConfig: the preset, then `key=value` overrides with dotted paths (`train.lr=3e-4`,
+ * `model.layers.camera=3`, `data.movers=[0,1]`; values parse as JSON, else as strings), then the strict schema.
+ * An unknown key or a bad value is a user error naming the flag.
+ */
+export function resolveRunConfig(preset: string, overrides: readonly string[] = []): RunConfig {
+  const base = (RUN_PRESETS as Record<string, RunConfig | undefined>)[preset];
+  if (!base) throw new WildrayzerError(`--preset ${preset}: unknown run preset (choose from ${Object.keys(RUN_PRESETS).join(", ")})`);
+  const cfg = structuredClone(base) as unknown as Record<string, unknown>;
+  for (const o of overrides) {
+    const eq = o.indexOf("=");
+    if (eq <= 0) throw new WildrayzerError(`--set ${o}: expected key=value, e.g. train.lr=3e-4`);
+    const path = o.slice(0, eq).split(".");
+    const text = o.slice(eq + 1);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = text;
+    }
+    let node = cfg;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      if (typeof next !== "object" || next === null || Array.isArray(next)) throw new WildrayzerError(`--set ${o}: unknown key ${path.join(".")}`);
+      node = next as Record<string, unknown>;
+    }
+    const last = path.at(-1)!;
+    if (!(last in node)) throw new WildrayzerError(`--set ${o}: unknown key ${path.join(".")}`);
+    node[last] = value;
+  }
+  const parsed = RunConfigSchema.safeParse(cfg);
+  if (!parsed.success) throw new WildrayzerError(formatIssues("config", parsed.error.issues));
+  return parsed.data as RunConfig;
 }

@@ -234,6 +234,16 @@ describe("files", () => {
   const dir = mkdtempSync(join(tmpdir(), "wrz-files-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  it("decodes a file read from disk (a Node Buffer, whose slice is a view into a shared pool)", () => {
+    const path = join(dir, "t.safetensors");
+    const a = Float32Array.from([1.5, -2, 3.25]);
+    const b = Float32Array.from([7, 8]);
+    writeFileAtomic(path, encodeSafetensors([{ name: "a", shape: [3], data: a }, { name: "b", shape: [2], data: b }]));
+    const f = decodeSafetensors(readFileChecked(path, "a test file"), path);
+    assert.deepEqual(Array.from(f.tensors.get("a")!.data), [1.5, -2, 3.25]);
+    assert.deepEqual(Array.from(f.tensors.get("b")!.data), [7, 8]);
+  });
+
   it("readFileChecked names the path and the problem", () => {
     writeFileSync(join(dir, "f.bin"), "abc");
     assert.deepEqual(Array.from(readFileChecked(join(dir, "f.bin"), "a checkpoint")), [97, 98, 99]);

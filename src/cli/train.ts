@@ -1,0 +1,47 @@
+/**
+ * `wildrayzer train`: stage-1 RayZer training on the embedded synthetic scenes (generated on the fly), in a run
+ * folder holding config.json, metrics.jsonl and checkpoint.safetensors. `--resume` continues exactly where a
+ * killed run stopped. The resolved config is printed at the start; progress is a bar (or one line per log
+ * interval when stderr is not a terminal).
+ */
+import type { Command } from "commander";
+import { startEngine } from "../engine/backend.ts";
+import { resolveRunConfig } from "../train/config.ts";
+import { trainStage1 } from "../train/loop.ts";
+import type { GlobalOptions } from "./main.ts";
+import { createProgress, formatDuration } from "./progress.ts";
+
+type TrainFlags = { preset: string; out: string; steps?: string; resume: boolean; set: string[] };
+
+export function registerTrain(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command("train")
+    .description("train the RayZer core (stage 1, self-supervised) on synthetic scenes generated on the fly")
+    .option("--preset <name>", "run preset: tiny (tests) or small (the CPU demo model)", "small")
+    .option("--out <dir>", "run folder (config.json, metrics.jsonl, checkpoint.safetensors)", "runs/stage1")
+    .option("--steps <n>", "total optimiser steps (overrides train.steps)")
+    .option("--resume", "continue from the run folder's checkpoint", false)
+    .option("--set <key=value...>", "override config values, e.g. --set train.lr=3e-4 model.layers.camera=3", [])
+    .action(async (flags: TrainFlags) => {
+      const g = globals();
+      const overrides = [...flags.set];
+      if (flags.steps !== undefined) overrides.push(`train.steps=${flags.steps}`);
+      const run = resolveRunConfig(flags.preset, overrides);
+      const engine = await startEngine({ device: g.device });
+      const out = (line: string) => process.stdout.write(`${line}\n`);
+      if (!g.quiet) {
+        out(`engine: ${engine.device}, ${engine.threads} threads`);
+        out(`config: ${JSON.stringify(run)}`);
+      }
+      const progress = createProgress({ label: "train", total: run.train.steps, quiet: g.quiet });
+      const result = await trainStage1({
+        run,
+        outDir: flags.out,
+        resume: flags.resume,
+        onProgress: (p) => progress.update(p.step, `loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(1)} ${Math.round(p.msPerStep)} ms/step`),
+      });
+      progress.stop(`${result.steps} steps, last loss ${result.lastLoss.toFixed(4)}, ${Math.round(result.msPerStep)} ms/step`);
+      if (result.resumedFrom !== null) out(`resumed from step ${result.resumedFrom}`);
+      out(`checkpoint: ${result.checkpoint} (step ${result.steps}, ${formatDuration(result.msPerStep * Math.max(0, result.steps - (result.resumedFrom ?? 0)))})`);
+    });
+}

@@ -1,0 +1,85 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { engine } from "../helpers/engine.ts";
+import { resolveRunConfig } from "../../src/train/config.ts";
+import { trainStage1, trainBatch, CHECKPOINT_FILE, METRICS_FILE } from "../../src/train/loop.ts";
+import { readCheckpointMeta } from "../../src/train/checkpoint.ts";
+import { decodeSafetensors } from "../../src/engine/safetensors.ts";
+import { WildrayzerError } from "../../src/engine/errors.ts";
+
+before(engine);
+const dir = mkdtempSync(join(tmpdir(), "wrz-train-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = resolveRunConfig("tiny", ["train.steps=4", "train.ckptEvery=2", "train.logEvery=1"]);
+
+function tensors(path: string): Map<string, Float32Array> {
+  const { bytes } = readCheckpointMeta(path);
+  return new Map([...decodeSafetensors(bytes, path).tensors].map(([k, t]) => [k, t.data]));
+}
+
+describe("config resolution", () => {
+  it("applies dotted overrides and rejects unknown keys and bad values in one line", () => {
+    assert.equal(resolveRunConfig("tiny", ["train.lr=3e-4"]).train.lr, 3e-4);
+    assert.deepEqual(resolveRunConfig("tiny", ["model.layers.camera=2"]).model.layers.camera, 2);
+    assert.throws(() => resolveRunConfig("tiny", ["train.nope=1"]), /--set train\.nope=1: unknown key train\.nope/);
+    assert.throws(() => resolveRunConfig("tiny", ["train.lr=-1"]), /^WildrayzerError: config: train\.lr: /);
+    assert.throws(() => resolveRunConfig("huge"), /unknown run preset/);
+  });
+});
+
+describe("training batches", () => {
+  it("are a pure function of (run, step): the same step gives the same pixels, the next step others", () => {
+    const a = trainBatch(run, 3);
+    const b = trainBatch(run, 3);
+    const c = trainBatch(run, 4);
+    assert.deepEqual(a.frames, b.frames);
+    assert.ok(a.images.every((x, i) => x === b.images[i]), "same step, different pixels");
+    assert.ok(a.images.some((x, i) => x !== c.images[i]), "next step, same pixels");
+    assert.deepEqual(a.shape, [run.train.batch, run.model.views, 3, run.model.imageSize, run.model.imageSize]);
+  });
+});
+
+describe("stage-1 training loop", () => {
+  it("resumes exactly: stopped at step 2 and resumed gives the same weights and losses as an unbroken run", async () => {
+    const whole = join(dir, "whole");
+    const broken = join(dir, "broken");
+    const r1 = await trainStage1({ run, outDir: whole });
+    assert.equal(r1.steps, 4);
+    const r2 = await trainStage1({ run, outDir: broken, stopAfter: 2 });
+    assert.equal(r2.steps, 2);
+    const r3 = await trainStage1({ run, outDir: broken, resume: true });
+    assert.equal(r3.resumedFrom, 2);
+    const a = tensors(join(whole, CHECKPOINT_FILE));
+    const b = tensors(join(broken, CHECKPOINT_FILE));
+    assert.equal(a.size, b.size);
+    for (const [name, va] of a) {
+      const vb = b.get(name)!;
+      assert.ok(va.every((x, i) => x === vb[i]), `${name} differs after resuming`);
+    }
+    const lines = (p: string) => readFileSync(join(p, METRICS_FILE), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { step: number; loss: number });
+    assert.deepEqual(lines(broken).map((l) => [l.step, l.loss]), lines(whole).map((l) => [l.step, l.loss]));
+    assert.equal(readCheckpointMeta(join(broken, CHECKPOINT_FILE)).meta.step, 4);
+  });
+
+  it("refuses to resume a run folder trained with another config", async () => {
+    const other = resolveRunConfig("tiny", ["train.steps=4", "train.lr=1e-3", "train.ckptEvery=2"]);
+    await assert.rejects(trainStage1({ run: other, outDir: join(dir, "whole"), resume: true }), /different config/);
+  });
+
+  it("stops with a message on a non-finite loss and keeps the last checkpoint", async () => {
+    const wild = resolveRunConfig("tiny", ["train.steps=6", "train.lr=1e30", "train.warmupSteps=0", "train.clipNorm=0", "train.ckptEvery=1"]);
+    const out = join(dir, "nan");
+    await assert.rejects(trainStage1({ run: wild, outDir: out }), (err: unknown) => {
+      assert.ok(err instanceof WildrayzerError, `expected a WildrayzerError, got ${String(err)}`);
+      assert.match(err.message, /training diverged at step \d+ .*last good checkpoint/);
+      assert.equal(err.exitCode, 1);
+      return true;
+    });
+    assert.ok(existsSync(join(out, CHECKPOINT_FILE)), "the last checkpoint is gone");
+    assert.ok(readCheckpointMeta(join(out, CHECKPOINT_FILE)).meta.step >= 1, "checkpoint step");
+  });
+});

@@ -31,7 +31,7 @@ describe("wildrayzer command line", { concurrency: 4 }, () => {
     const r = await runCli(["--help"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^Usage: wildrayzer /);
-    for (const cmd of ["info", "demo"]) assert.match(r.stdout, new RegExp(`^  ${cmd}\\b`, "m"));
+    for (const cmd of ["info", "demo", "synth"]) assert.match(r.stdout, new RegExp(`^  ${cmd}\\b`, "m"));
     assert.equal(r.stderr, "");
   });
 
@@ -93,22 +93,7 @@ describe("wildrayzer info", () => {
   });
 });
 
-describe("wildrayzer demo", () => {
-  it("describes the pipeline and passes the engine check", async () => {
-    const r = await runCli(["demo"]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /camera estimator/);
-    assert.match(r.stdout, /^engine check: ok \(jit matmul \d+ ms, block gradient [\d.]+ m?s; total/m);
-    // stderr is a pipe here: no bar, only the one summary line.
-    assert.match(r.stderr, /^engine check: 2\/2 checks passed \([\d.]+ m?s\)\n$/);
-  });
-  it("--quiet prints only the result", async () => {
-    const r = await runCli(["--quiet", "demo"]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^engine check: ok [^\n]*\n$/);
-    assert.equal(r.stderr, "");
-  });
-});
+// `wildrayzer demo` and `wildrayzer synth`: test/cli/demo.test.ts, test/cli/synth.test.ts.
 
 describe("error reporting", () => {
   it("maps commander errors to exit 2 with one line", () => {

@@ -1,0 +1,140 @@
+/**
+ * The child side of the benchmark harness: a `*.bench.ts` file lists its cases and calls `runBenchFile`, which
+ * answers `--list`, or starts the wasm engine and times `--case <key>` (or every case when none is named) and
+ * prints one `BENCH_ROW` JSON line per case (protocol.ts). `bench/run.ts` runs one child per case and thread
+ * count, so each row's peak RSS belongs to that case alone; run a bench file directly and rows share a process.
+ *
+ * Timing: warm-up calls first (the first call of a jitted function traces and compiles; ENGINE.md), then the median
+ * of the timed calls. A call is timed from dispatch until `blockUntilReady` resolves: jax-js is lazy, and its
+ * worker pool runs in parallel only when results are awaited asynchronously (ENGINE.md, "Threads in Node").
+ */
+import { engineThreads, wasmHeapBytes } from "../src/engine/workerAdapter.ts";
+import { readFileSync } from "node:fs";
+import { blockUntilReady, numpy as np, tree, type Array as JArray } from "@jax-js/jax";
+import { startEngine } from "../src/engine/backend.ts";
+import { makeRng } from "../src/engine/rng.ts";
+import { CASES_PREFIX, ROW_PREFIX, caseKey, median, type BenchRow } from "./protocol.ts";
+
+/** Arrays a timed call returns: waited on, then released. */
+type Outputs = Parameters<typeof blockUntilReady>[0];
+
+/** A case, set up and ready to time. */
+export type Prepared = {
+  /** One call of the measured work; returns what it computed (not yet evaluated: jax-js is lazy). */
+  call(): Outputs;
+  /** Frees what `call` returned (default: dispose every array in it). */
+  release?(out: Outputs): void;
+  /** Frees the inputs and state after the last call. */
+  teardown(): void;
+};
+
+export type BenchCase = {
+  name: string;
+  shape: string;
+  /** FLOPs of one call in units of 1e9, counted analytically. */
+  gflop: number;
+  /** Timed calls: full run, and `--quick`. */
+  reps: { full: number; quick: number };
+  /** Untimed warm-up calls: full run, and `--quick`. */
+  warmup: { full: number; quick: number };
+  /** Builds inputs (untimed, materialised before the first call). */
+  setup(): Promise<Prepared>;
+};
+
+/** Seeded uniform [-1, 1) values as a materialised array of `shape` (uploaded from a Float32Array). */
+export async function randomArray(seed: number, shape: number[]): Promise<JArray> {
+  const rng = makeRng(seed);
+  const n = shape.reduce((p, d) => p * d, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = rng.uniform(-1, 1);
+  const x = np.array(data).reshape(shape);
+  await blockUntilReady(x);
+  return x;
+}
+
+/** Runs the case named by `--case`, or all of them; `--list` prints the case keys; `--quick` uses fewer reps. */
+export async function runBenchFile(file: string, cases: BenchCase[]): Promise<void> {
+  const argv = process.argv.slice(2);
+  const keys = cases.map((c) => caseKey(c.name, c.shape));
+  if (new Set(keys).size !== keys.length) throw new Error(`${file}.bench.ts: duplicate case keys`);
+  if (argv.includes("--list")) {
+    process.stdout.write(`${CASES_PREFIX}${JSON.stringify(keys)}\n`);
+    return;
+  }
+  const quick = argv.includes("--quick");
+  const at = argv.indexOf("--case");
+  const wanted = at >= 0 ? argv[at + 1] : undefined;
+  const selected = wanted === undefined ? cases : cases.filter((_, i) => keys[i] === wanted);
+  if (selected.length === 0) throw new Error(`${file}.bench.ts: no case named "${wanted}" (have: ${keys.join(", ")})`);
+
+  await startEngine({ device: "wasm" });
+  for (const c of selected) {
+    const row = await timeCase(file, c, quick);
+    process.stdout.write(`${ROW_PREFIX}${JSON.stringify(row)}\n`);
+  }
+}
+
+async function timeCase(file: string, c: BenchCase, quick: boolean): Promise<BenchRow> {
+  const reps = quick ? c.reps.quick : c.reps.full;
+  const warmup = quick ? c.warmup.quick : c.warmup.full;
+  const p = await c.setup();
+  const release = p.release ?? ((out: Outputs) => tree.dispose(out as never));
+  const times: number[] = [];
+  let load: LoadProbe | null = null;
+  for (let i = 0; i < warmup + reps; i++) {
+    if (i === warmup) load = startLoadProbe();
+    const t0 = performance.now();
+    const out = p.call();
+    await blockUntilReady(out);
+    const ms = performance.now() - t0;
+    release(out);
+    if (i >= warmup) times.push(ms);
+  }
+  const otherCores = load?.() ?? null;
+  p.teardown();
+  const ms = median(times);
+  return {
+    file,
+    name: c.name,
+    shape: c.shape,
+    threads: engineThreads,
+    ms,
+    msMin: Math.min(...times),
+    reps,
+    warmup,
+    gflop: c.gflop,
+    gflops: c.gflop / (ms / 1000),
+    peakRssMB: process.resourceUsage().maxRSS / 1024, // maxRSS is in kB
+    wasmHeapMB: wasmHeapBytes() / 2 ** 20,
+    otherCores,
+  };
+}
+
+/** Returns, when called, the cores other processes kept busy since the probe started (null without /proc/stat). */
+type LoadProbe = () => number | null;
+
+/** Busy and total CPU seconds of the whole host since boot, from the first line of /proc/stat (Linux only). */
+function hostCpuSeconds(): { busy: number } | null {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …: busy is everything but idle and iowait (USER_HZ = 100)
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return { busy: (user + nice + system + irq + softirq + steal) / 100 };
+  } catch {
+    return null;
+  }
+}
+
+function startLoadProbe(): LoadProbe {
+  const host0 = hostCpuSeconds();
+  const own0 = process.cpuUsage(); // this process, all threads (the jax-js workers included), in µs
+  const t0 = performance.now();
+  return () => {
+    const host1 = hostCpuSeconds();
+    if (!host0 || !host1) return null;
+    const own = process.cpuUsage(own0);
+    const wall = (performance.now() - t0) / 1000;
+    const other = host1.busy - host0.busy - (own.user + own.system) / 1e6;
+    return Math.max(0, other / wall);
+  };
+}

@@ -7,7 +7,8 @@
  * the main thread and runs its text inside a `worker_threads` Worker (see ENGINE.md, "Threads in Node").
  *
  * Thread count: `WRZ_THREADS` if set (the CLI maps `--threads` onto it before importing anything), else the
- * number of available cores. In a browser (a real `Worker` exists) this module does nothing.
+ * number of available cores. `WRZ_NO_WORKERS=1` installs nothing, so jax-js runs every kernel on the main thread
+ * (a profiling baseline: no message passing at all). In a browser (a real `Worker` exists) this module does nothing.
  */
 
 type NodeWorker = import("node:worker_threads").Worker;
@@ -23,6 +24,13 @@ export function wasmHeapBytes(): number {
   return wasmMemory?.buffer.byteLength ?? 0;
 }
 
+let messages = 0;
+
+/** Messages posted to jax-js's workers so far: one per kernel chunk dispatched (a profiling counter). */
+export function workerMessageCount(): number {
+  return messages;
+}
+
 /** The thread count jax-js was (or will be) started with; set once, here. */
 export const engineThreads: number = installWorkerAdapter();
 
@@ -30,7 +38,7 @@ function installWorkerAdapter(): number {
   const g = globalThis as Record<string, unknown>;
   const proc = g.process as NodeJS.Process | undefined;
   const isNode = proc?.versions?.node !== undefined;
-  if (!isNode || typeof g.Worker === "function") {
+  if (!isNode || typeof g.Worker === "function" || proc.env.WRZ_NO_WORKERS === "1") {
     const nav = g.navigator as { hardwareConcurrency?: number } | undefined;
     return nav?.hardwareConcurrency ?? 1;
   }
@@ -76,6 +84,7 @@ function installWorkerAdapter(): number {
     }
 
     postMessage(msg: unknown): void {
+      messages++;
       const m = msg as { type?: string; memory?: WebAssembly.Memory } | null;
       if (m?.type === "init" && m.memory) wasmMemory = m.memory;
       // While a reply is awaited the worker keeps the process alive (an awaited `data()` must not be cut off).

@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { HELD_OUT_SEED_START, SYNTH_PRESETS, SynthConfigSchema, type SynthConfig } from "../../src/data/config.ts";
 import { generateScene, makeSceneSpec, renderSpec, type SynthScene } from "../../src/data/synth/index.ts";
+import { pixelRay } from "../../src/geometry/rays.ts";
 
 const TINY: SynthConfig = SYNTH_PRESETS.tiny;
 const cfg = (over: Partial<SynthConfig>): SynthConfig => ({ ...TINY, ...over });
@@ -167,6 +168,47 @@ describe("ground truth agrees with the stored cameras", () => {
     const stats = { seen: 0, hidden: 0 };
     for (let seed = 70; seed < 80; seed++) check(generateScene(seed, cfg({ size: 64, samplesPerPixel: 1, movers: [1, 3] })), stats);
     assert.ok(stats.seen > 1.5 * stats.hidden && stats.seen > 100, `objects seen at their projected centres ${stats.seen} times, hidden ${stats.hidden}`);
+  });
+});
+
+describe("every pixel centre sees what the stored camera's ray hits (1 sample per pixel)", () => {
+  it("pixels whose ray (geometry/rays.ts pixelRay) hits a sphere show it at that depth, or something nearer", () => {
+    let shown = 0, occluded = 0;
+    for (let seed = 90; seed < 96; seed++) {
+      const s = generateScene(seed, cfg({ size: 64, samplesPerPixel: 1, movers: [1, 3] }));
+      s.frames.forEach((f, i) => {
+        const { ids } = s.truth[i]!;
+        const spheres = s.objects.filter((o) => o.shape === "sphere");
+        for (let y = 0; y < s.h; y++) {
+          for (let x = 0; x < s.w; x++) {
+            const { origin: o, dir: d } = pixelRay(f.camera, x, y);
+            const zOf = [f.camera.c2w[2]!, f.camera.c2w[6]!, f.camera.c2w[10]!]; // camera z axis
+            const p = y * s.w + x;
+            for (const sp of spheres) {
+              const c = sp.centres[i]!, r = sp.half[0];
+              const oc = [c[0] - o[0], c[1] - o[1], c[2] - o[2]];
+              const b = oc[0]! * d[0] + oc[1]! * d[1] + oc[2]! * d[2];
+              const miss2 = oc[0]! ** 2 + oc[1]! ** 2 + oc[2]! ** 2 - b * b - r * r; // > 0: the ray passes the sphere
+              if (Math.abs(miss2) < 1e-6) continue; // grazing: either answer is right
+              if (miss2 > 0) {
+                assert.notEqual(ids[p], sp.id, `seed ${seed} frame ${i} (${x}, ${y}): sphere ${sp.id} drawn where the ray misses it`);
+                continue;
+              }
+              const t = b - Math.sqrt(-miss2);
+              const z = t * (d[0] * zOf[0]! + d[1] * zOf[1]! + d[2] * zOf[2]!);
+              if (ids[p] === sp.id) {
+                shown++;
+                assert.ok(Math.abs(f.depth[p]! - z) < 1e-4 * z, `seed ${seed} frame ${i} (${x}, ${y}): depth ${f.depth[p]} ≠ ${z}`);
+              } else {
+                occluded++;
+                assert.ok(f.depth[p]! < z, `seed ${seed} frame ${i} (${x}, ${y}): sphere ${sp.id} at ${z} hidden behind depth ${f.depth[p]}`);
+              }
+            }
+          }
+        }
+      });
+    }
+    assert.ok(shown > 500, `spheres shown at only ${shown} pixels (${occluded} occluded)`);
   });
 });
 

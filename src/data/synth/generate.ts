@@ -10,7 +10,8 @@ import type { Frame, Scene } from "../scene.ts";
 import { userAssert } from "../../engine/errors.ts";
 import type { Vec3 } from "../../geometry/mat4.ts";
 import { moverPose, type MoverKind, type Shape } from "./motion.ts";
-import { packScene, renderFrame, type RenderOptions } from "./raycast.ts";
+import { packScene } from "./pack.ts";
+import { renderFrame, type RenderOptions } from "./raycast.ts";
 import { makeSceneSpec, type SceneSpec } from "./sceneSpec.ts";
 
 /** A frame with every ground-truth field present. */

@@ -1,46 +1,25 @@
 /**
- * The ray caster of the synthetic scenes: packs a `SceneSpec` into flat Float64Arrays once (`packScene`), then
- * renders one frame at a time (`renderFrame`). For every sub-pixel sample of a jittered n × n grid it casts the
+ * The ray caster of the synthetic scenes: renders one frame of a packed scene (pack.ts) at a time (`renderFrame`). For every sub-pixel sample of a jittered n × n grid it casts the
  * camera ray, finds the nearest static hit (room or street, static objects) and the nearest mover in front of it,
  * and so produces in one pass the observed image, the clean static image (movers and their shadows removed), the
  * motion mask, z-depth, a centre-sample object-id map and a "mover touched" map. Rays follow cameras.ts / rays.ts
- * (`pixelRay`): image point (x + 0.5, y + 0.5) for pixel (x, y), d = normalize(R · [(X − cx)/fx, (Y − cy)/fy, 1]).
+ * (`pixelRay`): image point (x + 0.5, y + 0.5) for pixel (x, y), direction R · [(X − cx)/fx, (Y − cy)/fy, 1] — kept
+ * unnormalised, so that every ray parameter t is the z-depth of its point.
  *
- * Speed: the hot loop allocates nothing and calls only small monomorphic functions on numbers; per frame it
- * precomputes the rotation, each object's ray origin in its own frame and the movers' poses.
+ * Speed: the hot loop allocates nothing; doubles cross function calls through `REG` (layout.ts). Per frame it
+ * precomputes the rotation, the movers' poses, each object's ray origin in its own frame and each object's (and
+ * blob shadow's) conservative screen bounds, so a pixel's samples only test the objects that can cover it.
  */
 import type { Camera } from "../../geometry/cameras.ts";
 import { mat4Translation, rigidInverse, transformPoint } from "../../geometry/mat4.ts";
-import { makeRng } from "../../engine/rng.ts";
-import { moverPose } from "./motion.ts";
-import type { SceneSpec } from "./sceneSpec.ts";
-import { blobShadow, P_BR, P_BX, P_COS, P_HX, P_ID, P_K, P_LOX, P_SHAPE, P_SIN, P_TEX, PRIM_STRIDE, SHADOW_STRIDE, SHAPE_CODE, shadePrim, shadeRoom, shadeStreet } from "./shading.ts";
-import { packTextures, TEXTURE_STRIDE } from "./textures.ts";
+import { intersect, traceStreet } from "./intersect.ts";
+import {
+  E_FACE, E_NORMAL, E_TEX, ENV_HIT, ENV_ROOM, P_BR, P_BX, P_ID, PRIM_STRIDE, R_DX, R_HIT, R_OX, R_SHADOW, R_T, REG, SHADOW_STRIDE,
+} from "./layout.ts";
+import { JITTER_PAIRS, prepareFrame, type PackedScene } from "./pack.ts";
+import { blobShadow, shadePrim, shadeRoom, shadeStreet } from "./shading.ts";
 
-/** Rays that hit nothing in the street see the sky at this distance (m); depth there is this far. */
-export const SKY_DISTANCE = 500;
-const EPS = 1e-6;
-
-export type PackedScene = {
-  spec: SceneSpec;
-  tex: Float64Array;
-  /** Room or street, see shading.ts. */
-  env: Float64Array;
-  /** Street buildings on the −x and +x side: [zMin, zMax, roof y, texture offset] each. */
-  rowNeg: Float64Array;
-  rowPos: Float64Array;
-  /** Static objects, then movers (their poses are rewritten per frame). */
-  prims: Float64Array;
-  /** Blob shadows: static objects, then movers. */
-  shadows: Float64Array;
-  light: Float64Array;
-  /** Sub-pixel jitter in [0, 1)², `JITTER_PAIRS` pairs, and the pair each frame starts at. */
-  jitter: Float64Array;
-  jitterStart: Int32Array;
-};
-
-/** Length of the jitter table: a prime, so its period never lines up with image rows. */
-const JITTER_PAIRS = 4099;
+export { SKY_DISTANCE } from "./layout.ts";
 
 /** What one frame's render returns (all [h, w] or [3, h, w], row-major). */
 export type RenderedFrame = {
@@ -57,228 +36,6 @@ export type RenderedFrame = {
 };
 
 export type RenderOptions = { samplesPerPixel: number; moverShadows: boolean };
-
-/** Packs the static parts of `spec`; movers are filled in per frame by `renderFrame`. */
-export function packScene(spec: SceneSpec): PackedScene {
-  const tex = packTextures(spec.textures);
-  const S = TEXTURE_STRIDE;
-  const e = spec.env;
-  const env =
-    e.kind === "room"
-      ? Float64Array.from([0, ...e.min, ...e.max, ...[e.textures.floor, e.textures.ceiling, e.textures.wallXMin, e.textures.wallXMax, e.textures.wallZMin, e.textures.wallZMax].map((i) => i * S)])
-      : Float64Array.from([1, spec.floorY, e.halfWidth, e.depth, e.ground * S, ...e.skyHorizon, ...e.skyZenith]);
-  const row = (side: number) =>
-    Float64Array.from(e.kind === "room" ? [] : e.buildings.filter((b) => b.side === side).flatMap((b) => [b.zMin, b.zMax, spec.floorY - b.height, b.texture * S]));
-  const n = spec.statics.length + spec.movers.length;
-  if (n > 30) throw new Error(`packScene: at most 30 objects (per-pixel bit masks), got ${n}`);
-  const packed: PackedScene = {
-    spec,
-    tex,
-    env,
-    rowNeg: row(-1),
-    rowPos: row(1),
-    prims: new Float64Array(n * PRIM_STRIDE),
-    shadows: new Float64Array(n * SHADOW_STRIDE),
-    light: Float64Array.from([...spec.light.dir, spec.light.ambient, spec.light.diffuse]),
-    jitter: new Float64Array(2 * JITTER_PAIRS),
-    jitterStart: new Int32Array(spec.cameras.length),
-  };
-  const rng = makeRng(spec.jitterSeed);
-  for (let i = 0; i < packed.jitter.length; i++) packed.jitter[i] = rng.next();
-  for (let i = 0; i < packed.jitterStart.length; i++) packed.jitterStart[i] = rng.int(JITTER_PAIRS);
-  spec.statics.forEach((o, i) => setObject(packed, i, SHAPE_CODE[o.shape], o.centre, o.yaw, o.half, o.texture, o.id));
-  return packed;
-}
-
-/** Writes object `i`'s packed primitive and blob-shadow record. */
-function setObject(p: PackedScene, i: number, shape: number, centre: readonly number[], yaw: number, half: readonly number[], texture: number, id: number): void {
-  const b = i * PRIM_STRIDE;
-  const { prims, spec } = p;
-  prims[b + P_SHAPE] = shape;
-  prims.set(centre, b + 1);
-  prims[b + P_COS] = Math.cos(yaw);
-  prims[b + P_SIN] = Math.sin(yaw);
-  prims.set(half, b + P_HX);
-  prims[b + P_TEX] = texture * TEXTURE_STRIDE;
-  prims[b + P_ID] = id;
-  const [h0, h1, h2] = [half[0]!, half[1]!, half[2]!];
-  prims[b + P_BR] = shape === SHAPE_CODE.box ? Math.hypot(h0, h1, h2) : shape === SHAPE_CODE.sphere ? h0 : shape === SHAPE_CODE.capsule ? h0 + h1 : Math.hypot(h0, h1);
-  // Blob shadow: under the object, shifted away from the light by half its height, softer and fainter when it
-  // is off the floor (a hopping ball).
-  const L = spec.light.dir;
-  const bottom = centre[1]! + (shape === SHAPE_CODE.capsule ? half[1]! + half[0]! : shape === SHAPE_CODE.sphere ? half[0]! : half[1]!);
-  const gap = Math.max(0, spec.floorY - bottom); // m above the floor
-  const lift = spec.floorY - centre[1]!; // centre height above the floor
-  let [sx, sz] = [(-L[0] * lift) / -L[1], (-L[2] * lift) / -L[1]];
-  const sl = Math.hypot(sx, sz);
-  if (sl > 0.6) [sx, sz] = [(sx * 0.6) / sl, (sz * 0.6) / sl];
-  const box = shape === SHAPE_CODE.box;
-  const foot = box ? Math.hypot(half[0]!, half[2]!) : half[0]!;
-  const soft = 0.12 + 0.4 * foot + 0.3 * gap;
-  const record = [centre[0]! + sx, centre[2]! + sz, Math.cos(yaw), Math.sin(yaw), half[0]!, box ? half[2]! : -1, spec.light.shadow / (1 + 1.5 * gap), 1 / soft];
-  p.shadows.set(record, i * SHADOW_STRIDE);
-}
-
-// Side results of the last hit, in a typed array (cheaper than module-level `let`s in the hot loop):
-const HIT = new Float64Array(4);
-const HIT_FACE = 0; // face of the last `intersect` hit
-const ENV_FACE = 1; // face of the last environment hit …
-const ENV_TEX = 2; // … its building texture offset (street) …
-const ENV_NORMAL = 3; // … and the sign of that building face's normal
-
-/** Distance to packed primitive `b` along the unit ray, or Infinity when it misses or is not nearer than `tMax`. */
-function intersect(prims: Float64Array, b: number, dx: number, dy: number, dz: number, tMax: number): number {
-  const c = prims[b + P_COS]!, s = prims[b + P_SIN]!;
-  const ldx = c * dx - s * dz, ldz = s * dx + c * dz;
-  const lox = prims[b + P_LOX]!, loy = prims[b + P_LOX + 1]!, loz = prims[b + P_LOX + 2]!;
-  const hx = prims[b + P_HX]!, hy = prims[b + P_HX + 1]!;
-  const shape = prims[b + P_SHAPE]!;
-  if (shape === 0) {
-    // box: slab test in its frame; the camera is never inside one
-    const hz = prims[b + P_HX + 2]!;
-    let tn = -Infinity, tf = tMax, f = 0;
-    let inv = 1 / ldx, t1 = (-hx - lox) * inv, t2 = (hx - lox) * inv;
-    if (t1 > t2) { const tmp = t1; t1 = t2; t2 = tmp; }
-    if (t1 > tn) tn = t1;
-    if (t2 < tf) tf = t2;
-    inv = 1 / dy; t1 = (-hy - loy) * inv; t2 = (hy - loy) * inv;
-    if (t1 > t2) { const tmp = t1; t1 = t2; t2 = tmp; }
-    if (t1 > tn) { tn = t1; f = 1; }
-    if (t2 < tf) tf = t2;
-    inv = 1 / ldz; t1 = (-hz - loz) * inv; t2 = (hz - loz) * inv;
-    if (t1 > t2) { const tmp = t1; t1 = t2; t2 = tmp; }
-    if (t1 > tn) { tn = t1; f = 2; }
-    if (t2 < tf) tf = t2;
-    if (!(tn <= tf) || tn <= EPS) return Infinity; // !(≤) also rejects NaN from a ray grazing a face
-    HIT[HIT_FACE] = f;
-    return tn;
-  }
-  if (shape === 1) {
-    // sphere
-    const bq = lox * ldx + loy * dy + loz * ldz;
-    const disc = bq * bq - prims[b + P_K]!;
-    if (disc < 0) return Infinity;
-    const t = -bq - Math.sqrt(disc);
-    if (t <= EPS || t >= tMax) return Infinity;
-    HIT[HIT_FACE] = 0;
-    return t;
-  }
-  // vertical cylinder or capsule: the side first (its horizontal circle, radius hx, half-height hy)
-  const a = ldx * ldx + ldz * ldz;
-  if (a > 1e-12) {
-    const bq = lox * ldx + loz * ldz;
-    const disc = bq * bq - a * prims[b + P_K]!;
-    if (disc < 0) return Infinity; // the ray never comes within hx of the axis: misses caps too
-    const t = (-bq - Math.sqrt(disc)) / a;
-    const y = loy + t * dy;
-    if (t > EPS && y >= -hy && y <= hy) {
-      if (t >= tMax) return Infinity;
-      HIT[HIT_FACE] = 0;
-      return t;
-    }
-  }
-  if (shape === 2) {
-    // cylinder top (y = −hy; y points down), seen from above
-    if (loy < -hy && dy > 0) {
-      const t = (-hy - loy) / dy;
-      const px = lox + t * ldx, pz = loz + t * ldz;
-      if (px * px + pz * pz <= hx * hx && t < tMax) {
-        HIT[HIT_FACE] = 1;
-        return t;
-      }
-    }
-    return Infinity;
-  }
-  // capsule caps: spheres of radius hx at y = ∓hy
-  let best = tMax;
-  for (let cy = -hy; cy <= hy; cy += 2 * hy) {
-    const ry = loy - cy;
-    const bq = lox * ldx + ry * dy + loz * ldz;
-    const disc = bq * bq - (lox * lox + ry * ry + loz * loz - hx * hx);
-    if (disc >= 0) {
-      const t = -bq - Math.sqrt(disc);
-      if (t > EPS && t < best) best = t;
-    }
-    if (hy === 0) break;
-  }
-  if (best >= tMax) return Infinity;
-  HIT[HIT_FACE] = 0;
-  return best;
-}
-
-/** Nearest building of one street row along the ray, given the row's x slab [txn, txf]; returns the new nearest t. */
-function traceRow(row: Float64Array, txn: number, txf: number, normalX: number, oy: number, oz: number, dy: number, dz: number, tBest: number): number {
-  if (txn >= tBest) return tBest;
-  // Only buildings overlapping the z range the ray crosses inside the row's x slab can be hit.
-  const za = oz + txn * dz, zb = oz + (txf < tBest ? txf : tBest) * dz;
-  const zLo = za < zb ? za : zb, zHi = za < zb ? zb : za;
-  for (let i = 0; i < row.length; i += 4) {
-    if (row[i + 1]! < zLo || row[i]! > zHi) continue;
-    let tzn = -Infinity, tzf = Infinity, nz = 0;
-    if (dz > 1e-12) { tzn = (row[i]! - oz) / dz; tzf = (row[i + 1]! - oz) / dz; nz = -1; }
-    else if (dz < -1e-12) { tzn = (row[i + 1]! - oz) / dz; tzf = (row[i]! - oz) / dz; nz = 1; }
-    else if (oz < row[i]! || oz > row[i + 1]!) continue;
-    const front = txn >= tzn;
-    const tn = front ? txn : tzn;
-    let tf = txf < tzf ? txf : tzf;
-    if (dy < 0) { const ty = (row[i + 2]! - oy) / dy; if (ty < tf) tf = ty; } // leaves through the roof
-    if (tn < tf && tn > EPS && tn < tBest) {
-      tBest = tn;
-      HIT[ENV_FACE] = front ? 1 : 2;
-      HIT[ENV_TEX] = row[i + 3]!;
-      HIT[ENV_NORMAL] = front ? normalX : nz;
-    }
-  }
-  return tBest;
-}
-
-/** Nearest environment hit: a room's inside, or the street's ground, buildings and sky. Sets envFace etc. */
-function traceEnv(p: PackedScene, ox: number, oy: number, oz: number, dx: number, dy: number, dz: number): number {
-  const env = p.env;
-  if (env[0] === 0) {
-    // from inside the box the ray leaves through exactly one face: the nearest of the three exit planes
-    const tx = dx > 0 ? (env[4]! - ox) / dx : dx < 0 ? (env[1]! - ox) / dx : Infinity;
-    const ty = dy > 0 ? (env[5]! - oy) / dy : dy < 0 ? (env[2]! - oy) / dy : Infinity;
-    const tz = dz > 0 ? (env[6]! - oz) / dz : dz < 0 ? (env[3]! - oz) / dz : Infinity;
-    if (ty <= tx && ty <= tz) { HIT[ENV_FACE] = dy > 0 ? 0 : 1; return ty; }
-    if (tx <= tz) { HIT[ENV_FACE] = dx > 0 ? 3 : 2; return tx; }
-    HIT[ENV_FACE] = dz > 0 ? 5 : 4;
-    return tz;
-  }
-  let t = SKY_DISTANCE;
-  HIT[ENV_FACE] = 3;
-  if (dy > 1e-12) {
-    const tg = (env[1]! - oy) / dy;
-    if (tg < t) { t = tg; HIT[ENV_FACE] = 0; }
-  }
-  const W = env[2]!, D = env[3]!;
-  if (dx > 1e-12) t = traceRow(p.rowPos, (W - ox) / dx, (W + D - ox) / dx, -1, oy, oz, dy, dz, t);
-  else if (dx < -1e-12) t = traceRow(p.rowNeg, (-W - ox) / dx, (-W - D - ox) / dx, 1, oy, oz, dy, dz, t);
-  return t;
-}
-
-/** Poses the movers at time `t` and moves every object's ray origin into its frame for the camera at `o`. */
-function prepareFrame(p: PackedScene, t: number, ox: number, oy: number, oz: number): void {
-  const { spec, prims } = p;
-  const first = spec.statics.length;
-  spec.movers.forEach((m, i) => {
-    const pose = moverPose(m, t);
-    setObject(p, first + i, SHAPE_CODE[m.shape], pose.centre, pose.yaw, m.half, m.texture, m.id);
-  });
-  for (let b = 0; b < prims.length; b += PRIM_STRIDE) {
-    const rx = ox - prims[b + 1]!, ry = oy - prims[b + 2]!, rz = oz - prims[b + 3]!;
-    const c = prims[b + P_COS]!, s = prims[b + P_SIN]!;
-    const lx = c * rx - s * rz, lz = s * rx + c * rz;
-    const r = prims[b + P_HX]!;
-    prims[b + P_LOX] = lx;
-    prims[b + P_LOX + 1] = ry;
-    prims[b + P_LOX + 2] = lz;
-    prims[b + P_K] = prims[b + P_SHAPE] === SHAPE_CODE.sphere ? lx * lx + ry * ry + lz * lz - r * r : lx * lx + lz * lz - r * r;
-    prims[b + P_BX] = -rx;
-    prims[b + P_BX + 1] = -ry;
-    prims[b + P_BX + 2] = -rz;
-  }
-}
 
 /**
  * Conservative pixel bounds [x0, x1, y0, y1] (inclusive) in this frame's image of a sphere with centre − camera
@@ -336,26 +93,25 @@ export function renderFrame(p: PackedScene, frame: number, opts: RenderOptions):
   const [fx, fy, cx, cy] = cam.fxfycxcy;
   const [ifx, ify] = [1 / fx, 1 / fy];
   prepareFrame(p, p.spec.times[frame]!, ox, oy, oz);
-  const { prims, tex, env, light, shadows, jitter } = p;
+  const { prims, tex, env, light, shadows, jitter, rowNeg, rowPos } = p;
   const nStatic = p.spec.statics.length;
   const nAll = nStatic + p.spec.movers.length;
   const bounds = new Int32Array(8 * nAll); // objects, then their blob shadows
   screenBounds(p, cam, ox, oy, oz, bounds);
   const staticBits = (1 << nStatic) - 1;
   const moverShadows = opts.moverShadows && nAll > nStatic;
-  const isRoom = env[0] === 0;
+  const isRoom = env[0] === ENV_ROOM;
+  const [ex0, ey0, ez0, ex1, ey1, ez1] = [env[1]!, env[2]!, env[3]!, env[4]!, env[5]!, env[6]!]; // room box
   const plane = size * size;
-  const out: RenderedFrame = {
-    image: new Float32Array(3 * plane),
-    static: new Float32Array(3 * plane),
-    mask: new Uint8Array(plane),
-    depth: new Float32Array(plane),
-    ids: new Int16Array(plane),
-    touched: new Uint8Array(plane),
-  };
+  const [image, still, mask, depthOut, ids, touchedOut] = [
+    new Float32Array(3 * plane), new Float32Array(3 * plane), new Uint8Array(plane), new Float32Array(plane), new Int16Array(plane), new Uint8Array(plane),
+  ];
   const col = scratchStatic, mcol = scratchMover;
   const centre = n >> 1;
   let j = p.jitterStart[frame]!;
+  REG[R_OX] = ox;
+  REG[R_OX + 1] = oy;
+  REG[R_OX + 2] = oz;
   for (let py = 0; py < size; py++) {
     let rowBits = 0, rowShadowBits = 0; // objects (shadows) whose bounds include this row
     for (let i = 0; i < nAll; i++) {
@@ -385,30 +141,50 @@ export function renderFrame(p: PackedScene, frame: number, opts: RenderOptions):
           }
           const u = (px + (sx + jx) * invN - cx) * ifx; // camera-frame x / z of the sample
           const v = (py + (sy + jy) * invN - cy) * ify;
-          const inv = 1 / Math.sqrt(u * u + v * v + 1); // 1/|(u, v, 1)|: also z-depth per unit of distance
-          const dx = (r00 * u + r01 * v + r02) * inv, dy = (r10 * u + r11 * v + r12) * inv, dz = (r20 * u + r21 * v + r22) * inv;
+          // R · (u, v, 1), not normalised: distances along it are z-depths (its camera-frame z is 1), and no
+          // sample pays for a square root (intersect.ts and shading.ts take any direction length).
+          const dx = r00 * u + r01 * v + r02, dy = r10 * u + r11 * v + r12, dz = r20 * u + r21 * v + r22;
+          REG[R_DX] = dx;
+          REG[R_DX + 1] = dy;
+          REG[R_DX + 2] = dz;
           const isCentre = sx === centre && sy === centre;
 
-          // Nearest static hit, shaded with the static objects' blob shadows on the floor.
-          let tS = traceEnv(p, ox, oy, oz, dx, dy, dz);
+          // Nearest static hit: the set first, then the static objects this pixel may see.
+          let tS: number, envFace: number;
+          if (isRoom) {
+            // From inside the box the ray leaves through the nearest of the three exit planes, at distance
+            // t = gap / |d| per axis (gap ≥ 0 to the plane ahead); compare gapA·|dB| with gapB·|dA| to divide once.
+            const gx = dx > 0 ? ex1 - ox : ox - ex0, gy = dy > 0 ? ey1 - oy : oy - ey0, gz = dz > 0 ? ez1 - oz : oz - ez0;
+            const ax = dx > 0 ? dx : -dx, ay = dy > 0 ? dy : -dy, az = dz > 0 ? dz : -dz;
+            if (gy * ax <= gx * ay && gy * az <= gz * ay) { tS = gy / ay; envFace = dy > 0 ? 0 : 1; }
+            else if (gx * az <= gz * ax) { tS = gx / ax; envFace = dx > 0 ? 3 : 2; }
+            else { tS = gz / az; envFace = dz > 0 ? 5 : 4; }
+          } else {
+            traceStreet(env, rowNeg, rowPos);
+            tS = REG[R_HIT]!;
+            envFace = ENV_HIT[E_FACE]!;
+          }
           let hit = -1, face = 0;
           for (let r = sBits; r !== 0; r &= r - 1) {
             const b = (31 - Math.clz32(r & -r)) * PRIM_STRIDE;
-            const t = intersect(prims, b, dx, dy, dz, tS);
-            if (t < tS) { tS = t; hit = b; face = HIT[HIT_FACE]!; }
+            REG[R_T] = tS;
+            const f = intersect(prims, b);
+            if (f !== 0) { tS = REG[R_HIT]!; hit = b; face = f - 1; }
           }
+          // Shade it, with the static objects' blob shadows on the floor.
+          REG[R_T] = tS;
           let floor = false;
-          if (hit >= 0) shadePrim(prims, hit, face, tS, dx, dy, dz, tex, light, col);
+          if (hit >= 0) shadePrim(prims, hit, face, tex, light, col);
           else if (isRoom) {
-            shadeRoom(env, HIT[ENV_FACE]!, ox + tS * dx, oy + tS * dy, oz + tS * dz, tex, light, col);
-            floor = HIT[ENV_FACE] === 0;
+            shadeRoom(env, envFace, tex, light, col);
+            floor = envFace === 0;
           } else {
-            const sky = HIT[ENV_FACE] === 3;
-            shadeStreet(env, HIT[ENV_FACE]!, HIT[ENV_TEX]!, HIT[ENV_NORMAL]!, sky ? dx : ox + tS * dx, sky ? dy : oy + tS * dy, sky ? dz : oz + tS * dz, tS, tex, light, col);
-            floor = HIT[ENV_FACE] === 0;
+            shadeStreet(env, envFace, ENV_HIT[E_TEX]!, ENV_HIT[E_NORMAL]!, tex, light, col);
+            floor = envFace === 0;
           }
           if (floor && sShadow !== 0) {
-            const f = blobShadow(shadows, sShadow, ox + tS * dx, oz + tS * dz);
+            blobShadow(shadows, sShadow);
+            const f = REG[R_SHADOW]!;
             col[0] = col[0]! * f;
             col[1] = col[1]! * f;
             col[2] = col[2]! * f;
@@ -421,47 +197,50 @@ export function renderFrame(p: PackedScene, frame: number, opts: RenderOptions):
           let tM = tS, mHit = -1, mFace = 0;
           for (let r = mBits; r !== 0; r &= r - 1) {
             const b = (31 - Math.clz32(r & -r)) * PRIM_STRIDE;
-            const t = intersect(prims, b, dx, dy, dz, tM);
-            if (t < tM) { tM = t; mHit = b; mFace = HIT[HIT_FACE]!; }
+            REG[R_T] = tM;
+            const f = intersect(prims, b);
+            if (f !== 0) { tM = REG[R_HIT]!; mHit = b; mFace = f - 1; }
           }
           if (mHit >= 0) {
-            shadePrim(prims, mHit, mFace, tM, dx, dy, dz, tex, light, mcol);
+            REG[R_T] = tM;
+            shadePrim(prims, mHit, mFace, tex, light, mcol);
             or += mcol[0]!;
             og += mcol[1]!;
             ob += mcol[2]!;
-            depth += tM * inv;
+            depth += tM;
             moverHits++;
             touched = 1;
             if (isCentre) id = prims[mHit + P_ID]!;
           } else {
             let f = 1; // mover shadows darken the observed floor only
             if (floor && mShadow !== 0) {
-              f = blobShadow(shadows, mShadow, ox + tS * dx, oz + tS * dz);
+              blobShadow(shadows, mShadow); // REG[R_T] still holds tS
+              f = REG[R_SHADOW]!;
               if (f < 1) touched = 1;
             }
             or += col[0]! * f;
             og += col[1]! * f;
             ob += col[2]! * f;
-            depth += tS * inv;
+            depth += tS;
             if (isCentre) id = hit >= 0 ? prims[hit + P_ID]! : -1;
           }
         }
       }
       const i = py * size + px;
       const w = 1 / spp;
-      out.static[i] = sr * w;
-      out.static[plane + i] = sg * w;
-      out.static[2 * plane + i] = sb * w;
-      out.image[i] = or * w;
-      out.image[plane + i] = og * w;
-      out.image[2 * plane + i] = ob * w;
-      out.depth[i] = depth * w;
-      out.mask[i] = 2 * moverHits >= spp ? 1 : 0;
-      out.ids[i] = id;
-      out.touched[i] = touched;
+      still[i] = sr * w;
+      still[plane + i] = sg * w;
+      still[2 * plane + i] = sb * w;
+      image[i] = or * w;
+      image[plane + i] = og * w;
+      image[2 * plane + i] = ob * w;
+      depthOut[i] = depth * w;
+      mask[i] = 2 * moverHits >= spp ? 1 : 0;
+      ids[i] = id;
+      touchedOut[i] = touched;
     }
   }
-  return out;
+  return { image, static: still, mask, depth: depthOut, ids, touched: touchedOut };
 }
 
 const scratchStatic = new Float64Array(3);

@@ -204,11 +204,11 @@ function placeStatics(rng: Rng, env: Room | Street, floorY: number, view: MeanVi
   return out;
 }
 
-/** Fraction of frames whose camera sees point `p` (in front, inside the image with a small margin). */
-function visibleFraction(cameras: readonly Camera[], p: (i: number) => Vec3): number {
+/** Fraction of frames whose camera (world-to-camera `w2c[i]`) sees point `p(i)` (in front, inside the image). */
+function visibleFraction(cameras: readonly Camera[], w2c: readonly number[][], p: (i: number) => Vec3): number {
   let seen = 0;
   cameras.forEach((c, i) => {
-    const q = transformPoint(rigidInverse(c.c2w), p(i));
+    const q = transformPoint(w2c[i]!, p(i));
     if (q[2] < 0.3) return;
     const [fx, fy, cx, cy] = c.fxfycxcy;
     const [u, v] = [fx * (q[0] / q[2]) + cx, fy * (q[1] / q[2]) + cy];
@@ -222,6 +222,7 @@ function placeMovers(rng: Rng, cfg: SynthConfig, spec: SceneSpec, view: MeanView
   const duration = spec.times[spec.times.length - 1]!;
   const street = spec.env.kind === "street";
   const out: Mover[] = [];
+  const w2c = spec.cameras.map((c) => rigidInverse(c.c2w));
   const background = spec.env.kind === "room" ? Object.values(spec.env.textures) : [spec.env.ground, ...spec.env.buildings.map((b) => b.texture)];
   for (let i = 0; i < count; i++) {
     const kind = MOVER_KINDS[rng.int(MOVER_KINDS.length)]!;
@@ -253,7 +254,7 @@ function placeMovers(rng: Rng, cfg: SynthConfig, spec: SceneSpec, view: MeanView
           })
         );
       });
-      const score = (ok ? 1 : 0) + visibleFraction(spec.cameras, centre);
+      const score = (ok ? 1 : 0) + visibleFraction(spec.cameras, w2c, centre);
       if (best === null || score > best.score) best = { mover, score };
       if (score >= 1.75) break;
     }

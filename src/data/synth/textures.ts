@@ -54,17 +54,24 @@ function hash2(ix: number, iy: number, seed: number): number {
 }
 
 /**
- * Colour of packed texture `base` (an offset into `table`) at surface coordinates (u, v) in metres; writes RGB into
- * `out[0..2]`. Hard edges are exact step functions: anti-aliasing comes from the ray caster's sub-pixel samples.
+ * Colour of packed texture `base` (an offset into `table`) at the surface coordinates (u, v) in metres found in
+ * `out[0]`, `out[1]`; writes RGB into `out[0..2]` (in place: V8 would allocate for double arguments, layout.ts).
+ * Hard edges are exact step functions: anti-aliasing comes from the ray caster's sub-pixel samples.
  */
-export function evalTexture(table: Float64Array, base: number, u: number, v: number, out: Float64Array): void {
+export function evalTexture(table: Float64Array, base: number, out: Float64Array): void {
   const kind = table[base]!;
+  if (kind === 0) {
+    // solid: the common case, without the blend below
+    out[0] = table[base + 1]!;
+    out[1] = table[base + 2]!;
+    out[2] = table[base + 3]!;
+    return;
+  }
+  const u = out[0]!, v = out[1]!;
   const p = base + 10; // first param
   let w1 = 0; // weight of colour 1 (base colour weight = 1 − w1 − w2)
   let w2 = 0; // weight of colour 2
   switch (kind) {
-    case 0: // solid
-      break;
     case 1: {
       // gentle linear gradient along a direction
       const s = (u * table[p]! + v * table[p + 1]! - table[p + 2]!) / table[p + 3]!;

@@ -84,3 +84,17 @@ export {
   type PoseMetrics,
 } from "./geometry/poseMetrics.ts";
 export type { Frame, Scene } from "./data/scene.ts";
+export { SynthConfigSchema, SYNTH_PRESETS, HELD_OUT_SEED_START, type SynthConfig, type SynthPreset } from "./data/config.ts";
+export { generateScene, projectPoint, type SynthScene } from "./data/synth/index.ts";
+export { writeScene, readScene, type SceneMeta } from "./data/sceneIo.ts";
+export { makeSynthDataset, type SynthDataset, type SynthSplit } from "./data/dataset.ts";
+export { encodePng, encodeMaskPng, encodeDepthPng16, decodeImage, decodeMask, decodeDepth16 } from "./data/images.ts";
+export { selectViews, packBatch, type HostBatch } from "./data/sampling.ts";
+export { ModelConfigSchema, MODEL_PRESETS, tokensPerView, type ModelConfig, type ModelPreset } from "./model/config.ts";
+export { initRayZer, runRayZer, type RayZerParams, type RayZerOutput } from "./model/rayzer.ts";
+export { TrainConfigSchema, RUN_PRESETS, resolveRunConfig, type TrainConfig, type RunConfig } from "./train/config.ts";
+export { trainStage1, trainBatch, type TrainProgress, type TrainResult } from "./train/loop.ts";
+export { saveCheckpoint, loadCheckpoint, readCheckpointMeta, type CheckpointMeta } from "./train/checkpoint.ts";
+export { evaluateStage1, type EvalReport } from "./eval/evaluate.ts";
+export { psnrHost, mseHost } from "./eval/metrics.ts";
+export { buildReport, writeReport } from "./eval/report.ts";

@@ -1,30 +1,10 @@
 import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { runCli } from "../helpers/cli.ts";
 import { CommanderError } from "commander";
 import { reportError } from "../../src/cli/main.ts";
 import { WildrayzerError } from "../../src/engine/errors.ts";
-
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-
-/** Runs the real `bin/wildrayzer.js` with one engine thread and collects its output and exit code. */
-function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/wildrayzer.js", ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, WRZ_THREADS: "1", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe("wildrayzer command line", { concurrency: 4 }, () => {
   it("--help lists the commands and exits 0", async () => {

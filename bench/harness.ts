@@ -9,10 +9,10 @@
  * worker pool runs in parallel only when results are awaited asynchronously (ENGINE.md, "Threads in Node").
  */
 import { engineThreads, wasmHeapBytes } from "../src/engine/workerAdapter.ts";
-import { readFileSync } from "node:fs";
 import { blockUntilReady, numpy as np, tree, type Array as JArray } from "@jax-js/jax";
 import { startEngine } from "../src/engine/backend.ts";
 import { makeRng } from "../src/engine/rng.ts";
+import { startLoadProbe } from "./load.ts";
 import { CASES_PREFIX, ROW_PREFIX, caseKey, median, type BenchRow } from "./protocol.ts";
 
 /** Arrays a timed call returns: waited on, then released. */
@@ -80,7 +80,7 @@ async function timeCase(file: string, c: BenchCase, quick: boolean): Promise<Ben
   const p = await c.setup();
   const release = p.release ?? ((out: Outputs) => tree.dispose(out as never));
   const times: number[] = [];
-  let load: LoadProbe | null = null;
+  let load: (() => number | null) | null = null;
   for (let i = 0; i < warmup + reps; i++) {
     if (i === warmup) load = startLoadProbe();
     const t0 = performance.now();
@@ -107,34 +107,5 @@ async function timeCase(file: string, c: BenchCase, quick: boolean): Promise<Ben
     peakRssMB: process.resourceUsage().maxRSS / 1024, // maxRSS is in kB
     wasmHeapMB: wasmHeapBytes() / 2 ** 20,
     otherCores,
-  };
-}
-
-/** Returns, when called, the cores other processes kept busy since the probe started (null without /proc/stat). */
-type LoadProbe = () => number | null;
-
-/** Busy and total CPU seconds of the whole host since boot, from the first line of /proc/stat (Linux only). */
-function hostCpuSeconds(): { busy: number } | null {
-  try {
-    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal …: busy is everything but idle and iowait (USER_HZ = 100)
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-    return { busy: (user + nice + system + irq + softirq + steal) / 100 };
-  } catch {
-    return null;
-  }
-}
-
-function startLoadProbe(): LoadProbe {
-  const host0 = hostCpuSeconds();
-  const own0 = process.cpuUsage(); // this process, all threads (the jax-js workers included), in µs
-  const t0 = performance.now();
-  return () => {
-    const host1 = hostCpuSeconds();
-    if (!host0 || !host1) return null;
-    const own = process.cpuUsage(own0);
-    const wall = (performance.now() - t0) / 1000;
-    const other = host1.busy - host0.busy - (own.user + own.system) / 1e6;
-    return Math.max(0, other / wall);
   };
 }

@@ -13,9 +13,9 @@ import { randomArray, runBenchFile, type BenchCase, type Prepared } from "./harn
 
 const SIZES = [256, 1024, 2048];
 
-/** Timed and warm-up calls per size: about 0.2–0.5 s of work per row at 1 thread (2048: ~0.9 s a call). */
+/** Timed and warm-up calls per size: ≥ 0.3 s of timed work per row (the load probe counts in 10 ms ticks). */
 function reps(n: number): Pick<BenchCase, "reps" | "warmup"> {
-  if (n <= 256) return { reps: { full: 40, quick: 5 }, warmup: { full: 3, quick: 1 } };
+  if (n <= 256) return { reps: { full: 100, quick: 10 }, warmup: { full: 5, quick: 2 } };
   if (n <= 1024) return { reps: { full: 9, quick: 3 }, warmup: { full: 2, quick: 1 } };
   return { reps: { full: 5, quick: 1 }, warmup: { full: 1, quick: 1 } };
 }

@@ -6,17 +6,20 @@
  *
  * Options: `--only <substring>` keeps cases whose `file/name shape` contains it (`--only "jit N=1024"`);
  * `--quick` takes fewer reps (a smoke run); `--threads 1,2` sets the thread counts (default 1 and 2);
- * `--retries <k>` (default 2) reruns a case up to k times when other processes kept more than 0.25 cores busy
- * while it was timed, and keeps the least disturbed row; retries stop once the run has taken 120 s, so the whole
- * run stays near 3 minutes on 2 cores. Exit code 1 if any case failed (the other rows are still written), 2 for
- * a bad option.
+ * `--retries <k>` (default 1) reruns a case up to k times when other processes kept more than 0.25 cores busy
+ * while it was timed, and keeps the least disturbed row; no retry starts once the children have run 120 s, so the
+ * whole run stays near 3 minutes on 2 cores. `--wait-quiet <s>` (default 0) waits up to s seconds before each case
+ * until other processes use less than 0.25 cores (for shared machines). Exit code 1 if any case failed (the other
+ * rows are still written), 2 for a bad option.
  */
 import { spawn, execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileAtomic } from "../src/engine/files.ts";
+import { startLoadProbe } from "./load.ts";
 import { CASES_PREFIX, META_PREFIX, ROW_PREFIX, type BenchMeta, type BenchRow } from "./protocol.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -26,14 +29,14 @@ const RESULTS_DIR = join(BENCH_DIR, "results");
 const CHILD_TIMEOUT_MS = 180_000;
 /** Other processes' CPU (in cores) above which a row counts as disturbed and is retried. */
 const BUSY_CORES = 0.25;
-/** No retries once the run has taken this long (ms). */
+/** No retry starts once the children have run this long in all (ms). */
 const RETRY_BUDGET_MS = 120_000;
 
-type Options = { only: string; quick: boolean; threads: number[]; retries: number };
+type Options = { only: string; quick: boolean; threads: number[]; retries: number; waitQuiet: number };
 type Failure = { case: string; threads: number; error: string };
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { only: "", quick: false, threads: [1, 2], retries: 2 };
+  const opts: Options = { only: "", quick: false, threads: [1, 2], retries: 1, waitQuiet: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -49,14 +52,33 @@ function parseOptions(argv: string[]): Options {
     } else if (a === "--retries") {
       opts.retries = Number(value());
       if (!Number.isInteger(opts.retries) || opts.retries < 0) usage("--retries takes a whole number");
+    } else if (a === "--wait-quiet") {
+      opts.waitQuiet = Number(value());
+      if (!(opts.waitQuiet >= 0)) usage("--wait-quiet takes seconds (0 or more)");
     } else usage(`unknown option ${a}`);
   }
   return opts;
 }
 
 function usage(problem: string): never {
-  process.stderr.write(`bench: ${problem}\nusage: npm run bench -- [--only <substring>] [--quick] [--threads 1,2] [--retries 2]\n`);
+  const usageLine = "npm run bench -- [--only <substring>] [--quick] [--threads 1,2] [--retries 1] [--wait-quiet 0]";
+  process.stderr.write(`bench: ${problem}\nusage: ${usageLine}\n`);
   process.exit(2);
+}
+
+/** Waits (up to `maxSeconds`) until other processes use at most BUSY_CORES for a second; returns seconds waited. */
+async function waitForQuiet(maxSeconds: number): Promise<number> {
+  const t0 = performance.now();
+  let said = false;
+  while ((performance.now() - t0) / 1000 < maxSeconds) {
+    const probe = startLoadProbe();
+    await sleep(1000);
+    const busy = probe();
+    if (busy === null || busy <= BUSY_CORES) break;
+    if (!said) process.stderr.write(`  other processes use ${busy.toFixed(2)} cores: waiting up to ${maxSeconds} s\n`);
+    said = true;
+  }
+  return (performance.now() - t0) / 1000;
 }
 
 type ChildResult = { lines: string[]; stderr: string; code: number | null };
@@ -135,7 +157,8 @@ export function markdownTable(rows: BenchRow[]): string {
     const base = oneThread.get(`${r.file}/${r.name} ${r.shape}`);
     const speedup = r.threads === 1 || base === undefined ? "" : `${(base / r.ms).toFixed(2)}×`;
     lines.push(
-      `| ${r.name} | ${r.threads} | ${r.shape} | ${fmtMs(r.ms)} | ${fmtGflops(r)} | ${speedup} | ${Math.round(r.peakRssMB)} | ${fmtCores(r.otherCores)} |`,
+      `| ${r.name} | ${r.threads} | ${r.shape} | ${fmtMs(r.ms)} | ${fmtGflops(r)} | ${speedup} | ` +
+        `${Math.round(r.peakRssMB)} | ${fmtCores(r.otherCores)} |`,
     );
   }
   return lines.join("\n");
@@ -161,7 +184,8 @@ async function main(): Promise<void> {
   }
   if (plan.length === 0) usage(`--only "${opts.only}" matches no case`);
   if ((machine.loadAvgAtStart as number[])[0]! > 0.5) {
-    process.stderr.write(`bench: load average ${(machine.loadAvgAtStart as number[])[0]} at start: other work will skew the timings\n`);
+    const load = (machine.loadAvgAtStart as number[])[0];
+    process.stderr.write(`bench: load average ${load} at start: other work will skew the timings\n`);
   }
 
   // Thread counts interleave per case, so slow drift in the machine's load hits both sides of each ratio alike.
@@ -169,13 +193,18 @@ async function main(): Promise<void> {
   const failures: Failure[] = [];
   const total = plan.reduce((s, p) => s + p.threads.length, 0);
   let done = 0;
+  let childMs = 0;
+  let waitedSeconds = 0;
   for (const { file, key, threads: threadCounts } of plan) {
     for (const threads of threadCounts) {
       const label = `${file}/${key} @ ${threads} thread${threads > 1 ? "s" : ""}`;
       done++;
       let best: BenchRow | null = null;
       for (let attempt = 0; attempt <= opts.retries; attempt++) {
+        if (opts.waitQuiet > 0) waitedSeconds += await waitForQuiet(opts.waitQuiet);
+        const t0 = performance.now();
         const res = await runChild(file, ["--case", key, ...(opts.quick ? ["--quick"] : [])], threads);
+        childMs += performance.now() - t0;
         const [row] = parsePrefixed<BenchRow>(res.lines, ROW_PREFIX);
         if (res.code !== 0 || !row) {
           const error = lastLines(res.stderr, 20) || `exit code ${res.code}`;
@@ -189,7 +218,7 @@ async function main(): Promise<void> {
             `${Math.round(row.peakRssMB)} MB, other CPU ${fmtCores(row.otherCores)}\n`,
         );
         if (!best || busy < (best.otherCores ?? 0)) best = row;
-        if (busy <= BUSY_CORES || performance.now() - started > RETRY_BUDGET_MS) break;
+        if (busy <= BUSY_CORES || childMs > RETRY_BUDGET_MS) break;
         if (attempt < opts.retries) process.stderr.write(`  other processes were busy: retrying\n`);
       }
       if (best) rows.push(best);
@@ -197,12 +226,14 @@ async function main(): Promise<void> {
   }
 
   const seconds = Math.round((performance.now() - started) / 1000);
-  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+  const args = process.argv.slice(2).map((x) => (/^[\w.,=+/-]+$/.test(x) ? x : JSON.stringify(x)));
+  const command = `npm run bench${args.length > 0 ? ` -- ${args.join(" ")}` : ""}`;
   const result = {
     machine: { ...machine, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
     command,
     options: opts,
     seconds,
+    waitedSeconds: Math.round(waitedSeconds),
     rows,
     failures,
   };
@@ -214,7 +245,8 @@ async function main(): Promise<void> {
   const m = machine as Record<string, string | number | boolean | null>;
   const header =
     `Command: \`${command}\` · ${m.date} · ${m.cpuModel}, ${m.cores} cores · Node ${m.node} · jax-js ${m.jaxJs} · ` +
-    `commit ${String(m.gitCommit ?? "unknown").slice(0, 7)}${m.gitDirty ? " (dirty)" : ""} · ${seconds} s`;
+    `commit ${String(m.gitCommit ?? "unknown").slice(0, 7)}${m.gitDirty ? " (dirty)" : ""} · ${seconds} s` +
+    (waitedSeconds >= 1 ? ` (${Math.round(waitedSeconds)} s waiting for a quiet machine)` : "");
   writeFileAtomic(join(RESULTS_DIR, "latest.md"), `${header}\n\n${table}\n`);
 
   process.stdout.write(`\n${header}\n\n${table}\n\n`);

@@ -10,10 +10,10 @@
  * carries `framesPerSec` = 1000 / ms as an extra field, and a plain JSON line per case is printed too:
  *   {"name":"synth frames/s","shape":"64x64","ms":…,"framesPerSec":…}
  */
-import { readFileSync } from "node:fs";
 import { SYNTH_PRESETS, type SynthConfig } from "../src/data/config.ts";
 import { generateScene } from "../src/data/synth/index.ts";
-import { CASES_PREFIX, ROW_PREFIX, caseKey, median, type BenchRow } from "./protocol.ts";
+import { startLoadProbe } from "./load.ts";
+import { CASES_PREFIX, META_PREFIX, ROW_PREFIX, caseKey, median, type BenchRow } from "./protocol.ts";
 
 const NAME = "synth frames/s";
 const SIZES = [32, 64, 128, 256] as const;
@@ -59,34 +59,12 @@ function timeCase(size: (typeof SIZES)[number], quick: boolean): BenchRow & { fr
   };
 }
 
-/**
- * Cores other processes kept busy while the probe ran (null without /proc/stat): the same measure as harness.ts's
- * load probe, repeated here because harness.ts starts the jax-js engine, which this benchmark does not need.
- */
-function startLoadProbe(): () => number | null {
-  const hostBusySeconds = (): number | null => {
-    try {
-      const f = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
-      const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f; // USER_HZ = 100
-      return (user + nice + system + irq + softirq + steal) / 100;
-    } catch {
-      return null;
-    }
-  };
-  const [host0, own0, t0] = [hostBusySeconds(), process.cpuUsage(), performance.now()];
-  return () => {
-    const host1 = hostBusySeconds();
-    if (host0 === null || host1 === null) return null;
-    const own = process.cpuUsage(own0);
-    return Math.max(0, (host1 - host0 - (own.user + own.system) / 1e6) / ((performance.now() - t0) / 1000));
-  };
-}
-
 function main(): void {
   const argv = process.argv.slice(2);
   const keys = SIZES.map((s) => caseKey(NAME, shapeOf(s)));
   if (argv.includes("--list")) {
     process.stdout.write(`${CASES_PREFIX}${JSON.stringify(keys)}\n`);
+    process.stdout.write(`${META_PREFIX}${JSON.stringify({ singleThreaded: true })}\n`); // the generator uses one core
     return;
   }
   const at = argv.indexOf("--case");

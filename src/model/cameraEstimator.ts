@@ -24,6 +24,8 @@ export type CameraEstimatorParams = {
   focalHead: HeadMlp;
   /** 2d → d → 9: pose offset `[Δrot6d (6), Δt (3)]` from [token₀ ‖ tokenⱼ]. */
   poseHead: HeadMlp;
+  /** Learned register tokens [cameraRegisters, d] (only when the config asks for some). */
+  registers?: JArray;
 };
 
 export type Cameras = {
@@ -43,14 +45,17 @@ function runHead(p: HeadMlp, x: JArray): JArray {
 }
 
 export function initCameraEstimator(key: JArray, cfg: ModelConfig): CameraEstimatorParams {
-  const [kCode, kPe, kBlocks, kFocal, kPose] = random.split(key, 5) as unknown as JArray[];
-  return {
+  const [kCode, kPe, kBlocks, kFocal, kPose, kReg] = random.split(key, 6) as unknown as JArray[];
+  const params: CameraEstimatorParams = {
     camCode: truncNormal(kCode!, [1, cfg.d], 0.02),
     camPe: initPeMlp(kPe!, cfg.d),
     blocks: initStack(kBlocks!, blockConfig(cfg), cfg.layers.camera),
     focalHead: initHead(kFocal!, cfg.d, cfg.d, 1),
     poseHead: initHead(kPose!, 2 * cfg.d, cfg.d, 9),
   };
+  if (cfg.cameraRegisters > 0) params.registers = truncNormal(kReg!, [cfg.cameraRegisters, cfg.d], 0.02);
+  else kReg!.dispose();
+  return params;
 }
 
 /**
@@ -68,7 +73,9 @@ export function runCameraEstimator(p: CameraEstimatorParams, imageTokens: JArray
     dispose(p.camPe); // unused without the view-index embedding
   }
   const camTokens = np.broadcastTo(cam.reshape([1, v, d]), [b, v, d]); // [b, v, d]
-  const seq = np.concatenate([camTokens, imageTokens.reshape([b, v * n, d])], 1); // [b, v + v·n, d]
+  const parts = [camTokens, imageTokens.reshape([b, v * n, d])];
+  if (p.registers) parts.push(np.broadcastTo(p.registers.reshape([1, cfg.cameraRegisters, d]), [b, cfg.cameraRegisters, d]));
+  const seq = np.concatenate(parts, 1); // [b, v + v·n (+ registers), d]
   const out = runStack(p.blocks, seq, blockConfig(cfg)).slice([], [0, v]); // [b, v, d]
 
   const tok0 = out.ref.slice([], [0, 1]); // [b, 1, d]

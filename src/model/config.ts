@@ -33,6 +33,12 @@ export const ModelConfigSchema = z
     viewIndexEmbedding: z.boolean(),
     /** Normalised focal (fx / W) the camera estimator starts from (SPEC §2.5: 1.25). */
     focalInit: z.number().positive(),
+    /**
+     * Learned register tokens appended to the camera estimator's sequence (not in the paper). They exist to round
+     * its length v + v·n up to a multiple of 4: jax-js 0.1.25's attention matmuls fall off the SIMD path for other
+     * lengths (measured: a d=128 block's forward+backward at n = 102 takes 600 ms, at n = 104 335 ms; BENCHMARKS.md).
+     */
+    cameraRegisters: z.number().int().min(0).default(0),
   })
   .strict()
   .refine((c) => c.imageSize % c.patch === 0, { message: "imageSize must be a multiple of patch" })
@@ -57,12 +63,14 @@ export const SMALL: ModelConfig = {
   rendererReads: "latentAndInputs", // RECIPE.md: +2.8 dB over latent-only at this size
   viewIndexEmbedding: false, // RECIPE.md: the index embedding lets the camera estimator learn a mean trajectory
   focalInit: 1.25, // SPEC §2.5
+  cameraRegisters: 2, // 6 camera + 96 image tokens + 2 = 104, a multiple of 4 (see the schema)
 };
 
 export const MODEL_PRESETS = {
-  tiny: { ...SMALL, d: 32, heads: 2, views: 4, layers: { camera: 1, encoder: 1, renderer: 1 }, sceneTokens: 8 }, // tests: seconds on one core (32², the smallest synthetic size)
+  tiny: { ...SMALL, d: 32, heads: 2, views: 4, layers: { camera: 1, encoder: 1, renderer: 1 }, sceneTokens: 8, cameraRegisters: 0 }, // tests: seconds on one core (32², the smallest synthetic size); 4 + 64 tokens
+
   small: SMALL,
-  base: { ...SMALL, imageSize: 64, d: 256, views: 8, layers: { camera: 4, encoder: 4, renderer: 4 }, sceneTokens: 64 }, // RECIPE.md study 1 size (10 M params); long runs or a GPU
+  base: { ...SMALL, imageSize: 64, d: 256, views: 8, layers: { camera: 4, encoder: 4, renderer: 4 }, sceneTokens: 64, cameraRegisters: 0 }, // RECIPE.md study 1 size (10 M params); long runs or a GPU; 8 + 512 tokens
   paper: {
     ...SMALL,
     imageSize: 256,
@@ -74,6 +82,7 @@ export const MODEL_PRESETS = {
     sceneTokens: 768,
     rendererReads: "latent",
     viewIndexEmbedding: true,
+    cameraRegisters: 0, // 8 + 2048 tokens
   },
 } satisfies Record<string, ModelConfig>;
 

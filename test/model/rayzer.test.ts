@@ -19,6 +19,9 @@ describe("model config", () => {
     assert.equal(ModelConfigSchema.safeParse({ ...cfg, patch: 5 }).success, false);
     assert.equal(ModelConfigSchema.safeParse({ ...cfg, extra: 1 }).success, false);
     assert.equal(ModelConfigSchema.safeParse({ ...cfg, inputViews: cfg.views }).success, false);
+    // configs stored before cameraRegisters existed still load, with no registers
+    const { cameraRegisters: _unused, ...old } = MODEL_PRESETS.small;
+    assert.equal(ModelConfigSchema.parse(old).cameraRegisters, 0);
   });
 });
 
@@ -67,10 +70,11 @@ describe("RayZer forward", () => {
   });
 
   it("every parameter receives a gradient (nothing is disconnected)", async () => {
-    const params = initRayZer(random.key(1), cfg);
+    const cfgR = { ...cfg, cameraRegisters: 2 };
+    const params = initRayZer(random.key(1), cfgR);
     const imgs = randValues(2, shape, 0, 1);
     const loss = (p: RayZerParams, x: JArray) => {
-      const out = runRayZer(p, x.ref, { ...cfg, viewIndexEmbedding: true });
+      const out = runRayZer(p, x.ref, { ...cfgR, viewIndexEmbedding: true });
       dispose(out.cameras);
       return np.mean(np.square(out.renders.sub(x.slice([], [cfg.inputViews])))); 
     };
@@ -123,12 +127,14 @@ describe("parameter count", () => {
     const block = 3 * d * d + d * d + 2 * d * (c.mlpRatio * d) + 2 * d + 2 * dh; // qkv, proj, mlp, 2 LN, QK norms
     const peMlp = 2 * (d * d + d);
     const tokenizer = p * p * 3 * d + peMlp;
-    const camera = d + peMlp + c.layers.camera * block + (d * d + d + d + 1) + (2 * d * d + d + 9 * d + 9);
+    const camera = d + peMlp + c.layers.camera * block + (d * d + d + d + 1) + (2 * d * d + d + 9 * d + 9) + c.cameraRegisters * d;
     const encoder = p * p * 6 * d + (2 * d + 2 * d * d + d + d * d + d) + S * d + c.layers.encoder * block;
     const renderer = p * p * 6 * d + d + c.layers.renderer * block + d + d * p * p * 3;
     return tokenizer + camera + encoder + renderer;
   }
-  it("matches the hand count for tiny (real init) and paper (abstract trace)", () => {
+  it("matches the hand count for tiny (real init), small with its register tokens, and paper (abstract trace)", () => {
+    assert.equal(abstractParamCount((k) => initRayZer(k, MODEL_PRESETS.small)), expectedCount(MODEL_PRESETS.small));
+    assert.equal(MODEL_PRESETS.small.cameraRegisters, 2);
     const p = initRayZer(random.key(4), cfg);
     assert.equal(paramCount(p), expectedCount(cfg));
     dispose(p);

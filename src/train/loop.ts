@@ -13,6 +13,7 @@ import { writeFileAtomic } from "../engine/files.ts";
 import { initAdamW, type TrainState } from "../engine/optim.ts";
 import { dispose } from "../engine/params.ts";
 import { makeRng } from "../engine/rng.ts";
+import { HELD_OUT_SEED_START } from "../data/config.ts";
 import { packBatch, selectViews, type HostBatch } from "../data/sampling.ts";
 import { generateScene } from "../data/synth/index.ts";
 import { initRayZer, type RayZerParams } from "../model/rayzer.ts";
@@ -28,6 +29,9 @@ export const METRICS_FILE = "metrics.jsonl";
 
 /** The host batch of training step `step`: a pure function of (run, step). */
 export function trainBatch(run: RunConfig, step: number): HostBatch {
+  if (trainSeedBase(run.train) + (step + 1) * run.train.batch > HELD_OUT_SEED_START) {
+    throw new WildrayzerError(`train.seed ${run.train.seed}: step ${step} would draw held-out scenes (seeds ≥ ${HELD_OUT_SEED_START}); use a smaller train.seed`);
+  }
   const scenes = [];
   const orders = [];
   for (let i = 0; i < run.train.batch; i++) {

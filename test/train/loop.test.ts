@@ -41,6 +41,10 @@ describe("training batches", () => {
     assert.ok(a.images.some((x, i) => x !== c.images[i]), "next step, same pixels");
     assert.deepEqual(a.shape, [run.train.batch, run.model.views, 3, run.model.imageSize, run.model.imageSize]);
   });
+  it("never draws held-out seeds", () => {
+    const last = resolveRunConfig("tiny", ["train.seed=999"]);
+    assert.throws(() => trainBatch(last, 500_000), /would draw held-out scenes/);
+  });
 });
 
 describe("stage-1 training loop", () => {

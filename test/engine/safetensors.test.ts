@@ -98,6 +98,13 @@ describe("safetensors encoding", () => {
   });
 });
 
+/** Decodes one 16-bit tensor of `dtype` holding the cases' bit patterns and checks each value exactly (−0 included). */
+function assertDecodes16(dtype: "F16" | "BF16", cases: readonly [number, number][]): void {
+  const bytes = rawFile({ t: { dtype, shape: [cases.length], data_offsets: [0, 2 * cases.length] } }, u16Bytes(cases.map((c) => c[0])));
+  const got = decodeSafetensors(bytes, dtype).tensors.get("t")!.data;
+  cases.forEach(([bits, want], i) => assert.ok(Object.is(got[i], want), `${dtype} 0x${bits.toString(16)}: got ${got[i]}, want ${want}`));
+}
+
 describe("half-precision decoding", () => {
   it("decodes F16 bit patterns", () => {
     const cases: [number, number][] = [
@@ -112,9 +119,7 @@ describe("half-precision decoding", () => {
       [0xfc00, -Infinity],
       [0x8000, -0],
     ];
-    const bytes = rawFile({ h: { dtype: "F16", shape: [cases.length], data_offsets: [0, 2 * cases.length] } }, u16Bytes(cases.map((c) => c[0])));
-    const got = decodeSafetensors(bytes, "h").tensors.get("h")!.data;
-    cases.forEach(([bits, want], i) => assert.ok(Object.is(got[i], want), `0x${bits.toString(16)}: got ${got[i]}, want ${want}`));
+    assertDecodes16("F16", cases);
     assert.ok(Number.isNaN(halfToFloat(0x7e00)), "0x7e00 should decode to NaN");
   });
 
@@ -128,9 +133,7 @@ describe("half-precision decoding", () => {
       [0xff80, -Infinity],
       [0x8000, -0],
     ];
-    const bytes = rawFile({ b: { dtype: "BF16", shape: [cases.length], data_offsets: [0, 2 * cases.length] } }, u16Bytes(cases.map((c) => c[0])));
-    const got = decodeSafetensors(bytes, "b").tensors.get("b")!.data;
-    cases.forEach(([bits, want], i) => assert.ok(Object.is(got[i], want), `0x${bits.toString(16)}: got ${got[i]}, want ${want}`));
+    assertDecodes16("BF16", cases);
   });
 
   it("decodes F64 to the nearest float32", () => {

@@ -38,7 +38,16 @@ export function registerTrain(program: Command, globals: () => GlobalOptions): v
         run,
         outDir: flags.out,
         resume: flags.resume,
-        onProgress: (p) => progress.update(p.step, `loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(1)} ${Math.round(p.msPerStep)} ms/step`),
+        onProgress: (p) => {
+          const eta = formatDuration(p.msPerStep * (p.steps - p.step));
+          progress.update(p.step, `loss ${p.loss.toFixed(4)} (${(-10 * Math.log10(p.loss)).toFixed(2)} dB) lr ${p.lr.toExponential(1)} ${(1000 / p.msPerStep).toFixed(2)} steps/s ETA ${eta}`);
+          if (p.eval && !g.quiet) {
+            const e = p.eval;
+            out(
+              `eval @${p.step}: PSNR ${e.psnr.model.toFixed(2)} dB (nearest input ${e.psnr.nearestInput.toFixed(2)}, mean of inputs ${e.psnr.meanOfInputs.toFixed(2)}, identity cameras ${e.psnr.identityCameras.toFixed(2)}); rotation error ${e.rotationErrorDeg.model.toFixed(2)}° (identity ${e.rotationErrorDeg.identity.toFixed(2)}°)`,
+            );
+          }
+        },
       });
       progress.stop(`${result.steps} steps, last loss ${result.lastLoss.toFixed(4)}, ${Math.round(result.msPerStep)} ms/step`);
       if (result.resumedFrom !== null) out(`resumed from step ${result.resumedFrom}`);

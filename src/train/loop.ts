@@ -17,11 +17,12 @@ import { HELD_OUT_SEED_START } from "../data/config.ts";
 import { packBatch, selectViews, type HostBatch } from "../data/sampling.ts";
 import { generateScene } from "../data/synth/index.ts";
 import { initRayZer, type RayZerParams } from "../model/rayzer.ts";
+import { evaluateStage1, type EvalReport } from "../eval/evaluate.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { trainSeedBase, type RunConfig } from "./config.ts";
 import { makeStage1Steps } from "./step.ts";
 
-export type TrainProgress = { step: number; steps: number; loss: number; lr: number; gradNorm: number; msPerStep: number };
+export type TrainProgress = { step: number; steps: number; loss: number; lr: number; gradNorm: number; msPerStep: number; eval?: EvalReport };
 export type TrainResult = { steps: number; resumedFrom: number | null; lastLoss: number; checkpoint: string; msPerStep: number };
 
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
@@ -107,11 +108,18 @@ export async function trainStage1(opts: {
       metricsText += `${JSON.stringify({ step: done, loss, lr, gradNorm, msPerStep: Math.round(msPerStep) })}\n`;
       writeFileAtomic(metricsPath, metricsText);
     }
+    let evalReport: EvalReport | undefined;
+    if (run.train.evalEvery > 0 && (done % run.train.evalEvery === 0 || done === run.train.steps)) {
+      // held-out progress in the log (seeds from the held-out range; never trained on)
+      evalReport = await evaluateStage1(state.params, run.model, run.data, { scenes: run.train.evalScenes });
+      metricsText += `${JSON.stringify({ step: done, eval: evalReport })}\n`;
+      writeFileAtomic(metricsPath, metricsText);
+    }
     if (done % run.train.ckptEvery === 0 || done === end) {
       await saveCheckpoint(ckptPath, state, { run, step: done, stage: 1 });
       lastSaved = done;
     }
-    opts.onProgress?.({ step: done, steps: run.train.steps, loss: loss!, lr: lr!, gradNorm: gradNorm!, msPerStep });
+    opts.onProgress?.({ step: done, steps: run.train.steps, loss: loss!, lr: lr!, gradNorm: gradNorm!, msPerStep, eval: evalReport });
   }
   dispose(state);
   const msPerStep = end > start ? (performance.now() - t0) / (end - start) : 0;

@@ -14,6 +14,7 @@ import { packageVersion, registerInfo } from "./info.ts";
 import { registerSynth } from "./synth.ts";
 import { registerTrain } from "./train.ts";
 import { registerEval } from "./eval.ts";
+import { registerInspect } from "./inspect.ts";
 
 /** Options every command sees (set before or after the command name). */
 export type GlobalOptions = {
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerSynth(program, globals);
   registerTrain(program, globals);
   registerEval(program, globals);
+  registerInspect(program, globals);
   return program;
 }
 

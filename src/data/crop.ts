@@ -1,0 +1,61 @@
+/**
+ * The working-resolution policy for real footage and its exact inverse. Every frame of a clip is brought to the
+ * model's working size `size × size` the same way:
+ *
+ * - `center` (default): cut the largest centred region with the working aspect (a square: the short side), at
+ *   whole-pixel offsets, then resize that region to the working size. Nothing is stretched; the long side loses
+ *   its two ends equally.
+ * - `stretch`: resize the whole frame to the working size (the aspect changes; fx and fy scale differently).
+ *
+ * `CropMap` records what was done, so intrinsics move with the pixels (`cropIntrinsics`) and results computed at
+ * the working size can be written back over the original frame (`regionInOriginal`). With pixel centres at +0.5
+ * (src/geometry/cameras.ts) a crop at offset (x0, y0) shifts cx, cy by −x0, −y0 and a resize by s scales fx, fy,
+ * cx, cy by s: both are exact, no half-pixel terms.
+ */
+import type { Intrinsics } from "../geometry/cameras.ts";
+
+export const CROP_POLICIES = ["center", "stretch"] as const;
+export type CropPolicy = (typeof CROP_POLICIES)[number];
+
+/** How one frame of size `orig` became the working image of size `size`. */
+export type CropMap = {
+  orig: { h: number; w: number };
+  /** The region of the original frame that was kept (whole pixels). */
+  region: { x0: number; y0: number; w: number; h: number };
+  /** Working size. */
+  size: { h: number; w: number };
+};
+
+/** The crop map of a `origH × origW` frame brought to `outH × outW` with `policy`. */
+export function computeCrop(origH: number, origW: number, outH: number, outW: number, policy: CropPolicy = "center"): CropMap {
+  if (policy === "stretch") return { orig: { h: origH, w: origW }, region: { x0: 0, y0: 0, w: origW, h: origH }, size: { h: outH, w: outW } };
+  // largest region with the output's aspect: w/h = outW/outH
+  let w = origW;
+  let h = Math.round((origW * outH) / outW);
+  if (h > origH) {
+    h = origH;
+    w = Math.round((origH * outW) / outH);
+  }
+  const x0 = Math.floor((origW - w) / 2);
+  const y0 = Math.floor((origH - h) / 2);
+  return { orig: { h: origH, w: origW }, region: { x0, y0, w, h }, size: { h: outH, w: outW } };
+}
+
+/** Pixel intrinsics of the original frame → pixel intrinsics of the working image. */
+export function cropIntrinsics(k: Readonly<Intrinsics>, map: CropMap): Intrinsics {
+  const sx = map.size.w / map.region.w;
+  const sy = map.size.h / map.region.h;
+  return [k[0] * sx, k[1] * sy, (k[2] - map.region.x0) * sx, (k[3] - map.region.y0) * sy];
+}
+
+/** Inverse of `cropIntrinsics`: working-image intrinsics → the original frame's. */
+export function uncropIntrinsics(k: Readonly<Intrinsics>, map: CropMap): Intrinsics {
+  const sx = map.size.w / map.region.w;
+  const sy = map.size.h / map.region.h;
+  return [k[0] / sx, k[1] / sy, k[2] / sx + map.region.x0, k[3] / sy + map.region.y0];
+}
+
+/** A working-image pixel position (x, y), pixel centres at +0.5, in the original frame's pixel coordinates. */
+export function workingToOriginal(x: number, y: number, map: CropMap): [number, number] {
+  return [(x * map.region.w) / map.size.w + map.region.x0, (y * map.region.h) / map.size.h + map.region.y0];
+}

@@ -1,0 +1,57 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { computeCrop, cropIntrinsics, uncropIntrinsics, workingToOriginal } from "../../src/data/crop.ts";
+import { parseNpy, writeNpy } from "../../src/data/npy.ts";
+import type { Intrinsics } from "../../src/geometry/cameras.ts";
+import { WildrayzerError } from "../../src/engine/errors.ts";
+
+describe("crop policy", () => {
+  it("center keeps the largest centred square at whole pixels; stretch keeps the frame", () => {
+    assert.deepEqual(computeCrop(240, 432, 64, 64).region, { x0: 96, y0: 0, w: 240, h: 240 });
+    assert.deepEqual(computeCrop(433, 240, 32, 32).region, { x0: 0, y0: 96, w: 240, h: 240 });
+    assert.deepEqual(computeCrop(240, 432, 64, 64, "stretch").region, { x0: 0, y0: 0, w: 432, h: 240 });
+  });
+
+  it("cropped intrinsics project a 3-D point to the same place as projecting then mapping the pixel", () => {
+    const k: Intrinsics = [300, 310, 215.3, 121.7];
+    for (const policy of ["center", "stretch"] as const) {
+      const map = computeCrop(240, 432, 64, 64, policy);
+      const kc = cropIntrinsics(k, map);
+      for (const [X, Y, Z] of [[0.3, -0.2, 2], [-1, 0.4, 5], [0, 0, 1]] as const) {
+        const u = (k[0] * X) / Z + k[2];
+        const v = (k[1] * Y) / Z + k[3];
+        const uc = (kc[0] * X) / Z + kc[2];
+        const vc = (kc[1] * Y) / Z + kc[3];
+        const [uo, vo] = workingToOriginal(uc, vc, map);
+        assert.ok(Math.abs(uo - u) < 1e-9 && Math.abs(vo - v) < 1e-9, `${policy}: (${uo}, ${vo}) vs (${u}, ${v})`);
+      }
+      const back = uncropIntrinsics(kc, map);
+      back.forEach((x, i) => assert.ok(Math.abs(x - k[i]!) < 1e-9, `uncrop ${i}`));
+    }
+  });
+});
+
+describe(".npy reader", () => {
+  it("round-trips float64, reads Fortran order and big-endian float32, and rejects bad files in one line", () => {
+    const a = parseNpy(writeNpy([2, 3], [1, 2, 3, 4, 5, 6]), "a.npy");
+    assert.deepEqual(a.shape, [2, 3]);
+    assert.deepEqual(Array.from(a.data), [1, 2, 3, 4, 5, 6]);
+    // hand-made v1.0: big-endian float32, Fortran order, shape (2, 3) holding [[1,2,3],[4,5,6]] column-major
+    const header = "{'descr': '>f4', 'fortran_order': True, 'shape': (2, 3), }";
+    const padded = header + " ".repeat(64 - ((10 + header.length + 1) % 64)) + "\n";
+    const bytes = new Uint8Array(10 + padded.length + 24);
+    bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+    new DataView(bytes.buffer).setUint16(8, padded.length, true);
+    bytes.set(new TextEncoder().encode(padded), 10);
+    const dv = new DataView(bytes.buffer, 10 + padded.length);
+    [1, 4, 2, 5, 3, 6].forEach((v, i) => dv.setFloat32(4 * i, v, false));
+    const f = parseNpy(bytes, "f.npy");
+    assert.deepEqual(Array.from(f.data), [1, 2, 3, 4, 5, 6]);
+    for (const [bad, why] of [
+      [new Uint8Array([1, 2, 3]), /missing the \\x93NUMPY magic/],
+      [writeNpy([4, 17], new Float64Array(68)).subarray(0, 200), /truncated data/],
+    ] as const) {
+      assert.throws(() => parseNpy(bad, "bad.npy"), (e: unknown) => e instanceof WildrayzerError && why.test(e.message) && e.message.startsWith("bad.npy:"));
+    }
+  });
+});

@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { startEngine } from "../engine/backend.ts";
 import { dispose } from "../engine/params.ts";
 import { evaluateStage1 } from "../eval/evaluate.ts";
-import { loadCheckpoint } from "../train/checkpoint.ts";
+import { loadModel } from "../train/checkpoint.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress } from "./progress.ts";
 
@@ -15,19 +15,18 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
   program
     .command("eval")
     .description("evaluate a checkpoint on held-out synthetic scenes against simple baselines")
-    .requiredOption("--ckpt <file>", "checkpoint.safetensors written by `wildrayzer train`")
+    .requiredOption("--ckpt <file>", "a checkpoint written by `wildrayzer train`, or a model file (models/small.safetensors)")
     .option("--scenes <n>", "held-out scenes to evaluate", "64")
     .option("--json", "print the report as one JSON object", false)
     .action(async (flags: { ckpt: string; scenes: string; json: boolean }) => {
       const g = globals();
       await startEngine({ device: g.device });
-      const { state, meta } = loadCheckpoint(flags.ckpt);
-      dispose(state.opt);
+      const { params, meta } = loadModel(flags.ckpt);
       const scenes = Math.max(1, Number.parseInt(flags.scenes, 10) || 1);
       const progress = createProgress({ label: "eval", total: scenes, quiet: g.quiet || flags.json });
-      const r = await evaluateStage1(state.params, meta.run.model, meta.run.data, { scenes, onProgress: (d) => progress.update(d) });
+      const r = await evaluateStage1(params, meta.run.model, meta.run.data, { scenes, onProgress: (d) => progress.update(d) });
       progress.stop();
-      dispose(state.params);
+      dispose(params);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ step: meta.step, ...r })}\n`);
         return;

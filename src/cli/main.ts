@@ -15,6 +15,7 @@ import { registerSynth } from "./synth.ts";
 import { registerTrain } from "./train.ts";
 import { registerEval } from "./eval.ts";
 import { registerInspect } from "./inspect.ts";
+import { registerRender } from "./render.ts";
 
 /** Options every command sees (set before or after the command name). */
 export type GlobalOptions = {
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerTrain(program, globals);
   registerEval(program, globals);
   registerInspect(program, globals);
+  registerRender(program, globals);
   return program;
 }
 

@@ -36,16 +36,17 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * A duplicate name, the reserved name `__metadata__` or a data length that does not match the shape is a bug in
  * the caller and throws a plain Error.
  */
-export function encodeSafetensors(tensors: readonly TensorEntry[], metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(tensors: readonly TensorEntry[], metadata?: Record<string, string>, dtype: "F32" | "F16" = "F32"): Uint8Array {
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) header.__metadata__ = metadata; // first, as the reference writes it
+  const size = dtype === "F16" ? 2 : 4;
   let offset = 0;
   for (const t of tensors) {
     if (t.name === "__metadata__" || Object.hasOwn(header, t.name)) throw new Error(`encodeSafetensors: duplicate or reserved tensor name "${t.name}"`);
     const n = numel(t.shape);
     if (n !== t.data.length) throw new Error(`encodeSafetensors: "${t.name}" has ${t.data.length} values for shape [${t.shape}]`);
-    header[t.name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + 4 * n] };
-    offset += 4 * n;
+    header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + size * n] };
+    offset += size * n;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerLen = Math.ceil(json.length / 8) * 8; // pad with spaces so the data starts 8-byte aligned
@@ -56,6 +57,10 @@ export function encodeSafetensors(tensors: readonly TensorEntry[], metadata?: Re
   out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + headerLen);
   let pos = 8 + headerLen;
+  if (dtype === "F16") {
+    for (const t of tensors) for (let i = 0; i < t.data.length; i++, pos += 2) view.setUint16(pos, floatToHalf(t.data[i]!), true);
+    return out;
+  }
   for (const t of tensors) {
     if (LITTLE_ENDIAN) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
     else for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + 4 * i, t.data[i]!, true);
@@ -189,11 +194,34 @@ export function halfToFloat(h: number): number {
 }
 
 /**
+ * A number → the nearest IEEE 754 binary16 bit pattern (round half to even; overflow → ±Inf, NaN kept).
+ * Exact inverse of `halfToFloat` on every representable value.
+ */
+export function floatToHalf(x: number): number {
+  if (Number.isNaN(x)) return 0x7e00;
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a >= 65520) return sign | 0x7c00; // rounds past the largest half (65504)
+  if (a < 2 ** -14) return sign | roundEven(a / 2 ** -24); // subnormal: units of 2^-24 (may round up to the smallest normal)
+  let exp = Math.floor(Math.log2(a));
+  if (2 ** exp > a) exp -= 1; // guard log2 rounding
+  if (2 ** (exp + 1) <= a) exp += 1;
+  const mant = roundEven((a / 2 ** exp - 1) * 1024);
+  return mant === 1024 ? sign | ((exp + 16) << 10) : sign | ((exp + 15) << 10) | mant;
+}
+
+function roundEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  return d > 0.5 || (d === 0.5 && f % 2 === 1) ? f + 1 : f;
+}
+
+/**
  * A parameter tree as safetensors bytes, leaves named by their dotted paths (`blocks.3.qkv.weight`).
  * Reads every leaf through `.ref`, so the tree is not consumed (the caller keeps it, e.g. to keep training).
  * Float leaves of other widths are converted to float32; other dtypes are a bug and throw.
  */
-export async function treeToSafetensors(tree: ParamTree, metadata?: Record<string, string>): Promise<Uint8Array> {
+export async function treeToSafetensors(tree: ParamTree, metadata?: Record<string, string>, dtype: "F32" | "F16" = "F32"): Promise<Uint8Array> {
   const leaves = namedLeaves(tree);
   const entries = await Promise.all(
     leaves.map(async ([name, x]): Promise<TensorEntry> => {
@@ -203,7 +231,7 @@ export async function treeToSafetensors(tree: ParamTree, metadata?: Record<strin
       return { name, shape: [...x.shape], data: data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>) };
     }),
   );
-  return encodeSafetensors(entries, metadata);
+  return encodeSafetensors(entries, metadata, dtype);
 }
 
 /** How many names a mismatch message lists per kind before it says "and N more". */

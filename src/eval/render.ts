@@ -1,0 +1,123 @@
+/**
+ * Novel views of a clip from a trained RayZer: choose `views` frames spread over the clip (the first and last are
+ * the inputs, as in training: inputs at the two ends, targets in between), estimate all their cameras, re-render
+ * the in-between frames from their estimated cameras, and render a camera path:
+ * - `interpolate`: through the estimated cameras in frame order (slerp + linear centre), `frames` cameras;
+ * - `orbit`: a small circle around the canonical (first input) camera, radius a quarter of the input baseline
+ *   (at least 0.02 scene units), yawing and pitching ±3° toward the circle's centre line.
+ * Cameras are OpenCV c2w relative to the first input, intrinsics in pixels of the working size.
+ */
+import { jit, numpy as np, type Array as JArray } from "@jax-js/jax";
+import { ref } from "../engine/params.ts";
+import { WildrayzerError } from "../engine/errors.ts";
+import { denormalizeIntrinsics, type Camera, type Intrinsics } from "../geometry/cameras.ts";
+import { mat3Mul, mat4FromRt, mat4Mul, mat4Translation, norm3, rigidInverse } from "../geometry/mat4.ts";
+import { axisAngleToMat3 } from "../geometry/rotations.ts";
+import { cameraPath } from "../geometry/poses.ts";
+import type { Scene } from "../data/scene.ts";
+import type { ModelConfig } from "../model/config.ts";
+import { runRayZer, type RayZerParams } from "../model/rayzer.ts";
+
+export const PATH_KINDS = ["interpolate", "orbit"] as const;
+export type PathKind = (typeof PATH_KINDS)[number];
+
+export type RenderOutput = {
+  /** Clip frame indices used, in frame order, and which of them were inputs. */
+  used: number[];
+  inputs: number[];
+  /** Estimated camera of each used frame (frame order). */
+  cameras: Camera[];
+  /** Re-renderings of the used non-input frames from their estimated cameras: [frame index, image [3, h, w]]. */
+  reconstructions: [number, Float32Array][];
+  path: Camera[];
+  /** Novel views along `path`, [3, h, w] each. */
+  images: Float32Array[];
+};
+
+/** `count` frame indices spread evenly over `n` frames, first and last included. */
+export function spreadFrames(n: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => Math.round((i * (n - 1)) / (count - 1)));
+}
+
+/** Renders clip `scene` (at the model's working size) with `params` (not consumed). */
+export async function renderNovelViews(
+  params: RayZerParams,
+  model: ModelConfig,
+  scene: Scene,
+  opts: { path: PathKind; frames: number; onProgress?: (done: number, total: number) => void },
+): Promise<RenderOutput> {
+  const v = model.views;
+  const k = model.inputViews;
+  const { h, w } = scene;
+  if (h !== model.imageSize || w !== model.imageSize) throw new Error(`renderNovelViews: scene is ${w}×${h}, the model works at ${model.imageSize}²`);
+  if (scene.frames.length < v) {
+    throw new WildrayzerError(`${scene.name}: ${scene.frames.length} frames, but the model needs at least ${v} (${k} inputs + ${v - k} targets)`);
+  }
+  const used = spreadFrames(scene.frames.length, v);
+  if (new Set(used).size !== v) throw new WildrayzerError(`${scene.name}: too few distinct frames`);
+  const order = [used[0]!, used[v - 1]!, ...used.slice(1, v - 1)].slice(0, v); // inputs first (k = 2)
+  if (k !== 2) throw new Error("renderNovelViews: models with 2 input views only");
+  const img = 3 * h * w;
+  const x = new Float32Array(v * img);
+  order.forEach((f, i) => x.set(scene.frames[f]!.image, i * img));
+
+  const forward = jit((p: RayZerParams, xs: JArray) => {
+    const out = runRayZer(p, xs, model);
+    return [out.renders, out.cameras.c2w, out.cameras.fxfycxcy];
+  });
+  const [renders, c2w, kk] = forward(ref(params), np.array(x).reshape([1, v, 3, h, w])) as JArray[];
+  const r = (await renders!.data()) as Float32Array;
+  const cams = (await c2w!.data()) as Float32Array;
+  const intr = (await kk!.data()) as Float32Array;
+  forward.dispose();
+  const estimated = order.map((_, i): Camera => ({
+    c2w: Array.from(cams.subarray(16 * i, 16 * i + 16)),
+    fxfycxcy: denormalizeIntrinsics(Array.from(intr.subarray(4 * i, 4 * i + 4)) as Intrinsics, h, w),
+  }));
+  const byFrame = new Map(order.map((f, i) => [f, estimated[i]!]));
+  const cameras = used.map((f) => byFrame.get(f)!);
+  const reconstructions: [number, Float32Array][] = order.slice(k).map((f, j) => [f, r.slice(j * img, (j + 1) * img)]);
+
+  const path = opts.path === "interpolate" ? interpolatePath(cameras, opts.frames) : orbitPath(estimated[0]!, estimated[1]!, opts.frames);
+  // Render the path in chunks of v − k views with the inputs' estimated cameras (target images are not read).
+  const m = v - k;
+  const render = jit((p: RayZerParams, xs: JArray, c: JArray, f: JArray) => runRayZer(p, xs, model, { cameras: { c2w: c, fxfycxcy: f } }).renders);
+  const inputCams = estimated.slice(0, k);
+  const images: Float32Array[] = [];
+  for (let s = 0; s < path.length; s += m) {
+    const chunk = path.slice(s, s + m);
+    while (chunk.length < m) chunk.push(chunk[chunk.length - 1]!);
+    const all = [...inputCams, ...chunk];
+    const c2wArr = np.array(all.flatMap((c) => c.c2w)).reshape([1, v, 4, 4]);
+    const kArr = np.array(all.flatMap((c) => [c.fxfycxcy[0] / w, c.fxfycxcy[1] / h, c.fxfycxcy[2] / w, c.fxfycxcy[3] / h])).reshape([1, v, 4]);
+    const out = (await (render(ref(params), np.array(x).reshape([1, v, 3, h, w]), c2wArr, kArr) as JArray).data()) as Float32Array;
+    for (let j = 0; j < m && s + j < path.length; j++) images.push(out.slice(j * img, (j + 1) * img));
+    opts.onProgress?.(Math.min(path.length, s + m), path.length);
+  }
+  render.dispose();
+  return { used, inputs: order.slice(0, k), cameras, reconstructions, path, images };
+}
+
+/** `frames` cameras through `keys` in order (both ends included). */
+export function interpolatePath(keys: readonly Camera[], frames: number): Camera[] {
+  const per = Math.max(1, Math.ceil((frames - 1) / (keys.length - 1)));
+  const dense = cameraPath(keys, per);
+  return Array.from({ length: frames }, (_, i) => dense[Math.round((i * (dense.length - 1)) / Math.max(1, frames - 1))]!);
+}
+
+/** `frames` cameras on a small circle around camera `a`, sized by the baseline from `a` to `b`. */
+export function orbitPath(a: Camera, b: Camera, frames: number): Camera[] {
+  const baseline = norm3(mat4Translation(mat4Mul(rigidInverse(a.c2w), b.c2w)));
+  const radius = Math.max(0.02, baseline / 4);
+  const tilt = (3 * Math.PI) / 180;
+  return Array.from({ length: frames }, (_, i) => {
+    const th = (2 * Math.PI * i) / frames;
+    const [cx, cy] = [Math.cos(th), Math.sin(th)];
+    // move on the camera's x–y plane and turn back toward the axis: yaw about y by −x offset, pitch about x by +y
+    const rot = mat4FromRt(
+      mat3Mul(axisAngleToMat3([0, 1, 0], -tilt * cx), axisAngleToMat3([1, 0, 0], tilt * cy)),
+      [radius * cx, radius * cy, 0],
+    );
+    return { c2w: mat4Mul(a.c2w, rot), fxfycxcy: [...a.fxfycxcy] as Intrinsics };
+  });
+}

@@ -7,7 +7,9 @@
  * masks, depth, camera paths). Prints `engine check: ok` with timings and `report: <path>`; fails with exit 1 when
  * the engine computes wrong numbers. Training and rendering arrive with the RayZer core.
  */
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { SYNTH_PRESETS, SynthConfigSchema, type SynthConfig } from "../data/config.ts";
 import { writeScene } from "../data/sceneIo.ts";
@@ -15,13 +17,21 @@ import type { Scene } from "../data/scene.ts";
 import { generateScene } from "../data/synth/index.ts";
 import { startEngine } from "../engine/backend.ts";
 import { checkBlockGradient, checkMatmul, type CheckResult } from "../engine/selfCheck.ts";
-import { buildReport, writeReport } from "../eval/report.ts";
+import { buildReport, writeReport, type ReportSection } from "../eval/report.ts";
+import { evaluateStage1, predictHeldOut } from "../eval/evaluate.ts";
+import { modelSection, type MetricsLine } from "../eval/modelReport.ts";
+import { HELD_OUT_SEED_START } from "../data/config.ts";
+import { dispose } from "../engine/params.ts";
+import { loadModel } from "../train/checkpoint.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 import { sceneFolderName } from "./synth.ts";
 
+/** The model shipped in the package (`npm run train:default` writes it) and its training log. */
+export const DEFAULT_MODEL = fileURLToPath(new URL("../../models/small.safetensors", import.meta.url));
+
 const PIPELINE = [
-  "What the demo does (steps 2-5 arrive with the RayZer core):",
+  "What the demo does (the shipped model covers steps 2-4 on static scenes; motion masks and stages 2-3 are to come):",
   "  1. synthesize small dynamic scenes (moving camera, moving objects) with known poses and motion masks",
   "  2. camera estimator: images -> relative poses (6D rotation + translation) and shared intrinsics",
   "  3. scene encoder: input views + Pluecker ray tokens (dynamic tokens zeroed) -> latent scene tokens",
@@ -46,7 +56,9 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
     .command("demo")
     .description("check the array engine, synthesize three small dynamic scenes and write an HTML report of them")
     .option("--out <dir>", "output folder for the scenes and the report", join("out", "demo"))
-    .action(async (opts: { out: string }) => {
+    .option("--model <file>", "trained model to show (default: the shipped models/small.safetensors)")
+    .option("--eval-scenes <n>", "held-out scenes for the model's metrics table", "32")
+    .action(async (opts: { out: string; model?: string; evalScenes: string }) => {
       const g = globals();
       const out = (line: string) => process.stdout.write(`${line}\n`);
       if (!g.quiet) PIPELINE.forEach(out);
@@ -63,7 +75,12 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
       }
       progress.update(DEMO_SCENES.length);
       progress.stop(`${DEMO_SCENES.length} scenes written to ${join(opts.out, "scenes")}`);
+      const sections: ReportSection[] = [];
+      const modelFile = opts.model ?? (existsSync(DEFAULT_MODEL) ? DEFAULT_MODEL : undefined);
+      if (modelFile) sections.push(await modelResults(modelFile, Math.max(1, Number.parseInt(opts.evalScenes, 10) || 32), g, out));
+      else if (!g.quiet) out("no trained model found (models/small.safetensors); `npm run train:default` trains and writes it");
       const report = await buildReport({
+        sections,
         title: "WildRayZer demo: synthetic dynamic scenes",
         intro:
           "Per scene: the observed frames, the same views without the moving objects, the ground-truth motion masks, " +
@@ -74,6 +91,38 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
       if (!g.quiet) out(`scenes: ${scenes.map((s) => s.scene.name).join(", ")} in ${join(opts.out, "scenes")} (${formatDuration(performance.now() - t0)})`);
       out(`report: ${page}`);
     });
+}
+
+/** Runs the trained model on held-out scenes: prints the metrics table and returns the report section. */
+async function modelResults(file: string, evalScenes: number, g: GlobalOptions, out: (line: string) => void): Promise<ReportSection> {
+  const { params, meta } = loadModel(file);
+  const { model, data } = meta.run;
+  const progress = createProgress({ label: "model eval", total: evalScenes, quiet: g.quiet });
+  const t0 = performance.now();
+  const report = await evaluateStage1(params, model, data, { scenes: evalScenes, onProgress: (d) => progress.update(d) });
+  progress.stop();
+  const predictions = await predictHeldOut(params, model, data, [0, 1, 2].map((i) => HELD_OUT_SEED_START + i));
+  dispose(params);
+  const f = (x: number) => x.toFixed(2);
+  out(
+    `model: ${file} (step ${meta.step}) on ${report.scenes} held-out scenes: PSNR ${f(report.psnr.model)} dB vs nearest input ${f(report.psnr.nearestInput)}, ` +
+      `mean of inputs ${f(report.psnr.meanOfInputs)}; rotation error ${f(report.rotationErrorDeg.model)}° vs identity ${f(report.rotationErrorDeg.identity)}° (${formatDuration(performance.now() - t0)})`,
+  );
+  // the model's training log: models/small.metrics.jsonl beside a model file, or a run folder's metrics.jsonl
+  const logFile = [file.replace(/\.safetensors$/, ".metrics.jsonl"), join(dirname(file), "metrics.jsonl")].find((p) => existsSync(p));
+  const metrics: MetricsLine[] = logFile
+    ? readFileSync(logFile, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as MetricsLine)
+    : [];
+  return modelSection({
+    title: `Trained model: ${model.imageSize}² RayZer, ${meta.step} steps, on held-out static scenes`,
+    note:
+      `Stage-1 RayZer (${meta.run.data.path} camera paths, ${meta.run.data.texture} textures) trained self-supervised without pose labels. ` +
+      "Targets are rendered from the cameras the model predicts. A model must beat both baselines to have learned anything.",
+    report,
+    metrics,
+    predictions,
+    inputViews: model.inputViews,
+  });
 }
 
 /** Starts the engine and runs the known-answer checks; prints `engine check: ok (...)`. */

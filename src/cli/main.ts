@@ -16,6 +16,7 @@ import { registerTrain } from "./train.ts";
 import { registerEval } from "./eval.ts";
 import { registerInspect } from "./inspect.ts";
 import { registerRender } from "./render.ts";
+import { registerExport } from "./export.ts";
 
 /** Options every command sees (set before or after the command name). */
 export type GlobalOptions = {
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
   registerEval(program, globals);
   registerInspect(program, globals);
   registerRender(program, globals);
+  registerExport(program, globals);
   return program;
 }
 

@@ -5,6 +5,7 @@
  * frames strictly between them. The sample order is [inputs…, targets…]; the first input is the canonical view.
  */
 import type { Rng } from "../engine/rng.ts";
+import { mat4Mul, rigidInverse } from "../geometry/mat4.ts";
 import type { Scene } from "./scene.ts";
 
 /**
@@ -47,6 +48,11 @@ export type HostBatch = {
   statics: Float32Array;
   /** Frame indices used, per sample, in sample order. */
   frames: number[][];
+  /**
+   * Ground-truth cameras in the model's form, when every frame has one: c2w relative to the sample's first view
+   * [b, v, 4, 4] and normalised intrinsics [b, v, 4]. Only for the labelled `--pose-warmup` ablation and evaluation.
+   */
+  cameras?: { c2w: Float32Array; fxfycxcy: Float32Array };
   shape: [number, number, number, number, number];
 };
 
@@ -69,5 +75,21 @@ export function packBatch(scenes: readonly Scene[], orders: readonly (readonly n
       if (frame.mask) for (let p = 0; p < px; p++) masks[slot * px + p] = frame.mask[p]!;
     });
   });
-  return { images, masks, statics, frames: orders.map((o) => [...o]), shape: [b, v, 3, h, w] };
+  const withCams = scenes.every((s, i) => orders[i]!.every((f) => s.frames[f]!.camera));
+  let cameras: HostBatch["cameras"];
+  if (withCams) {
+    const c2w = new Float32Array(b * v * 16);
+    const fxfycxcy = new Float32Array(b * v * 4);
+    scenes.forEach((scene, i) => {
+      const inv0 = rigidInverse(scene.frames[orders[i]![0]!]!.camera!.c2w);
+      orders[i]!.forEach((f, j) => {
+        const cam = scene.frames[f]!.camera!;
+        c2w.set(mat4Mul(inv0, cam.c2w), (i * v + j) * 16);
+        const k = cam.fxfycxcy;
+        fxfycxcy.set([k[0] / w, k[1] / h, k[2] / w, k[3] / h], (i * v + j) * 4);
+      });
+    });
+    cameras = { c2w, fxfycxcy };
+  }
+  return { images, masks, statics, frames: orders.map((o) => [...o]), shape: [b, v, 3, h, w], ...(cameras ? { cameras } : {}) };
 }

@@ -14,6 +14,7 @@ import { HELD_OUT_SEED_START } from "../data/config.ts";
 import { packBatch, selectViews } from "../data/sampling.ts";
 import { generateScene } from "../data/synth/index.ts";
 import type { SynthConfig } from "../data/config.ts";
+import type { Scene } from "../data/scene.ts";
 import { mat4Mul, mat4Rotation, rigidInverse } from "../geometry/mat4.ts";
 import { rotationAngleDeg } from "../geometry/rotations.ts";
 import type { ModelConfig } from "../model/config.ts";
@@ -42,10 +43,7 @@ export async function evaluateStage1(
 ): Promise<EvalReport> {
   const batch = opts.batch ?? 8;
   const k = model.inputViews;
-  const forward = jit((p: RayZerParams, x: JArray) => {
-    const out = runRayZer(p, x, model);
-    return [out.renders, out.cameras.c2w, out.cameras.fxfycxcy];
-  });
+  const forward = makeForward(model);
   const identity = jit((p: RayZerParams, x: JArray) => {
     const [b, v] = x.shape as [number, number];
     const c2w = np.broadcastTo(np.eye(4).reshape([1, 1, 4, 4]), [b, v, 4, 4]);
@@ -61,11 +59,7 @@ export async function evaluateStage1(
   for (let start = 0; start < opts.scenes; start += batch) {
     const count = Math.min(batch, opts.scenes - start);
     const seeds = Array.from({ length: count }, (_, i) => HELD_OUT_SEED_START + start + i);
-    const scenes = seeds.map((s) => generateScene(s, data));
-    const orders = seeds.map((s, i) => {
-      const { inputs, targets } = selectViews(makeRng(s ^ 0x5eed), scenes[i]!.frames.length, k, model.views);
-      return [...inputs, ...targets];
-    });
+    const { scenes, orders } = heldOutSamples(seeds, data, model);
     const host = packBatch(scenes, orders);
     const x = () => np.array(host.images).reshape(host.shape);
     const [renders, c2w, kk] = forward(ref(params), x()) as JArray[];
@@ -124,3 +118,55 @@ export async function evaluateStage1(
   };
 }
 
+
+/** The model's forward pass for evaluation: renders of the targets, predicted c2w and normalised intrinsics. */
+function makeForward(model: ModelConfig) {
+  return jit((p: RayZerParams, x: JArray) => {
+    const out = runRayZer(p, x, model);
+    return [out.renders, out.cameras.c2w, out.cameras.fxfycxcy];
+  });
+}
+
+/** Held-out scenes of `seeds` and their view orders ([inputs…, targets…], seeded by the scene seed). */
+function heldOutSamples(seeds: readonly number[], data: SynthConfig, model: ModelConfig) {
+  const scenes = seeds.map((s) => generateScene(s, data));
+  const orders = seeds.map((s, i) => {
+    const { inputs, targets } = selectViews(makeRng(s ^ 0x5eed), scenes[i]!.frames.length, model.inputViews, model.views);
+    return [...inputs, ...targets];
+  });
+  return { scenes, orders };
+}
+
+/** One held-out sample run through the model: the scene, its view order, target renders and predicted cameras. */
+export type Prediction = {
+  seed: number;
+  scene: Scene;
+  /** Frame indices, [inputs…, targets…]. */
+  order: number[];
+  /** Renders of the targets, [3, h, w] each. */
+  renders: Float32Array[];
+  /** Predicted c2w per view in `order` (relative to the first input). */
+  c2w: number[][];
+};
+
+/** Runs `params` (not consumed) on held-out samples `seeds` (HELD_OUT_SEED_START + i), one batch. */
+export async function predictHeldOut(params: RayZerParams, model: ModelConfig, data: SynthConfig, seeds: readonly number[]): Promise<Prediction[]> {
+  const { scenes, orders } = heldOutSamples(seeds, data, model);
+  const host = packBatch(scenes, orders);
+  const forward = makeForward(model);
+  const [renders, c2w, kk] = forward(ref(params), np.array(host.images).reshape(host.shape)) as JArray[];
+  const r = (await renders!.data()) as Float32Array;
+  const cams = (await c2w!.data()) as Float32Array;
+  kk!.dispose();
+  forward.dispose();
+  const [, v, , h, w] = host.shape;
+  const img = 3 * h * w;
+  const t = v - model.inputViews;
+  return seeds.map((seed, i) => ({
+    seed,
+    scene: scenes[i]!,
+    order: orders[i]!,
+    renders: Array.from({ length: t }, (_, j) => r.slice((i * t + j) * img, (i * t + j + 1) * img)),
+    c2w: Array.from({ length: v }, (_, j) => Array.from(cams.subarray((i * v + j) * 16, (i * v + j + 1) * 16))),
+  }));
+}

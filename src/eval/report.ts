@@ -12,7 +12,17 @@ import { writeFileAtomic } from "../engine/files.ts";
 
 export type ReportScene = { scene: Scene; /** One line under the scene's title (how it was made). */ caption?: string };
 
-export type ReportOptions = { title: string; /** A paragraph under the title. */ intro?: string; scenes: ReportScene[] };
+/** Extra HTML placed before the scenes, with the images it points at (paths relative to the page). */
+export type ReportSection = { html: string; images: Map<string, Uint8Array> };
+
+export type ReportOptions = {
+  title: string;
+  /** A paragraph under the title. */
+  intro?: string;
+  /** Sections shown before the scenes (model results). */
+  sections?: ReportSection[];
+  scenes: ReportScene[];
+};
 
 /** The page and its images, keyed by path relative to the page. */
 export type ReportFiles = { html: string; images: Map<string, Uint8Array> };
@@ -31,6 +41,10 @@ export const REPORT_FILES_DIR = "report_files";
 export async function buildReport(opts: ReportOptions): Promise<ReportFiles> {
   const images = new Map<string, Uint8Array>();
   const sections: string[] = [];
+  for (const extra of opts.sections ?? []) {
+    sections.push(extra.html);
+    for (const [k, v] of extra.images) images.set(k, v);
+  }
   for (const [i, { scene, caption }] of opts.scenes.entries()) {
     const folder = `${REPORT_FILES_DIR}/${String(i).padStart(2, "0")}_${scene.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
     const scale = displayScale(scene.w);
@@ -91,12 +105,13 @@ export function writeReport(dir: string, files: ReportFiles, name = "report.html
  * path, and a tick along each camera's viewing direction. Uses the x–z plane of the world (y is down in OpenCV
  * worlds, so looking down from −y, x points right and z points up on the page). Frames without cameras are skipped.
  */
-export function cameraPathSvg(frames: readonly Frame[], size = 240): string {
+export function cameraPathSvg(frames: readonly Frame[], size = 240, overlay?: readonly (readonly number[])[]): string {
   const cams = frames.flatMap((f) => (f.camera ? [f.camera.c2w] : []));
   const open = `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" class="path">`;
   const frame = `<rect x="0.5" y="0.5" width="${size - 1}" height="${size - 1}" fill="#fff" stroke="#ccc"/>`;
   if (cams.length === 0) return `${open}${frame}<text x="${size / 2}" y="${size / 2}" text-anchor="middle">no cameras</text></svg>`;
-  const xs = cams.map((m) => m[3]!), zs = cams.map((m) => m[11]!);
+  const all = [...cams, ...(overlay ?? [])];
+  const xs = all.map((m) => m[3]!), zs = all.map((m) => m[11]!);
   const [x0, x1, z0, z1] = [Math.min(...xs), Math.max(...xs), Math.min(...zs), Math.max(...zs)];
   const extent = Math.max(x1 - x0, z1 - z0, 1e-9);
   const pad = 28, tick = 14; // pixels
@@ -114,7 +129,11 @@ export function cameraPathSvg(frames: readonly Frame[], size = 240): string {
     return `${tickLine}<circle cx="${fmt(cx)}" cy="${fmt(cy)}" r="3.5" fill="${colour}"><title>frame ${i}</title></circle>`;
   });
   const scaleBar = `<text x="6" y="${size - 6}" class="axis">width ${extent.toPrecision(2)} units</text>`;
-  return `${open}${frame}<path d="${d}" fill="none" stroke="#888" stroke-width="1.5"/>${marks.join("")}${scaleBar}</svg>`;
+  const second = overlay?.length
+    ? `<path d="${overlay.map((m, i) => `${i === 0 ? "M" : "L"}${fmt(px(m[3]!))} ${fmt(py(m[11]!))}`).join(" ")}" fill="none" stroke="#000" stroke-width="1.5" stroke-dasharray="4 3"/>` +
+      overlay.map((m) => `<rect x="${fmt(px(m[3]!) - 3)}" y="${fmt(py(m[11]!) - 3)}" width="6" height="6" fill="none" stroke="#000"/>`).join("")
+    : "";
+  return `${open}${frame}<path d="${d}" fill="none" stroke="#888" stroke-width="1.5"/>${marks.join("")}${second}${scaleBar}</svg>`;
 }
 
 async function encodeCell(frame: Frame, key: Row["key"], h: number, w: number, range: [number, number] | undefined): Promise<Uint8Array | undefined> {
@@ -199,7 +218,7 @@ function displayScale(w: number): number {
   return w <= 32 ? 3 : w < 128 ? 2 : 1;
 }
 
-function escapeHtml(s: string): string {
+export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 

@@ -64,7 +64,7 @@ export function runRayZer(
   p: RayZerParams,
   images: JArray,
   cfg: ModelConfig,
-  opts: { render?: readonly number[]; keep?: JArray | null; cameras?: Cameras } = {},
+  opts: { render?: readonly number[]; keep?: JArray | null; cameras?: Cameras; blend?: Cameras & { weight: JArray } } = {},
 ): RayZerOutput {
   const [, v, , h, w] = images.shape as [number, number, number, number, number];
   const k = cfg.inputViews;
@@ -77,6 +77,17 @@ export function runRayZer(
     cameras = opts.cameras;
     dispose(p.cameraEstimator);
   } else cameras = runCameraEstimator(p.cameraEstimator, tokens.ref, cfg);
+  if (opts.blend) {
+    // per sample: weight 1 renders with the given cameras, 0 with the predicted ones (labelled pose warm-up)
+    const wt = opts.blend.weight; // [b]
+    const [b] = wt.shape as [number];
+    const w4 = wt.ref.reshape([b, 1, 1, 1]);
+    const w3 = wt.reshape([b, 1, 1]);
+    cameras = {
+      c2w: cameras.c2w.mul(w4.ref.mul(-1).add(1)).add(opts.blend.c2w.mul(w4)),
+      fxfycxcy: cameras.fxfycxcy.mul(w3.ref.mul(-1).add(1)).add(opts.blend.fxfycxcy.mul(w3)),
+    };
+  }
   const pixels = denormalizeIntrinsicsArray(cameras.fxfycxcy.ref, h, w); // [b, v, 4]
   const rays = pluckerRays(cameras.c2w.ref, pixels, h, w); // [b, v, 6, h, w]
   const scene = runSceneEncoder(p.sceneEncoder, takeViews(tokens, inputIdx), takeViews(rays.ref, inputIdx), opts.keep ?? null, cfg);

@@ -26,6 +26,12 @@ export const TrainConfigSchema = z
     targetsPerStep: z.number().int().positive(),
     /** Also render the input views as targets until this step (RECIPE.md: helps early learning). */
     renderInputsUntil: z.number().int().min(0),
+    /**
+     * Labelled ablation, off by default: for the first `poseWarmupSteps` steps, a fraction `poseWarmupFraction`
+     * of each batch's samples is rendered with the generator's true cameras instead of the predicted ones.
+     */
+    poseWarmupSteps: z.number().int().min(0).default(0),
+    poseWarmupFraction: z.number().min(0).max(1).default(0.5),
     /** Weight of the perceptual term (SPEC §4: 0.2); 0 until the frozen-feature backbone is wired in. */
     perceptualWeight: z.number().min(0),
     /** Training scenes use seeds seed·1e6 + step·batch + i (always below the held-out range). */
@@ -35,7 +41,7 @@ export const TrainConfigSchema = z
     /** Held-out scenes per evaluation. */
     evalScenes: z.number().int().positive(),
     /** Run the held-out evaluation every this many steps and log it to metrics.jsonl (0: never). */
-    evalEvery: z.number().int().min(0),
+    evalEvery: z.number().int().min(0).default(0), // defaults: checkpoints written before these keys existed still load
   })
   .strict();
 
@@ -43,7 +49,7 @@ export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
 /** Stage 1 (RayZer pre-training) on the `small` model, RECIPE.md's best measured setting. */
 export const SMALL_TRAIN: TrainConfig = {
-  steps: 4000, // RECIPE.md: 3,000 steps at batch 16 beat both baselines; batch 8 buys ~2× the steps per minute here
+  steps: 3600, // RECIPE.md: 3,000 steps at batch 16 beat both baselines; batch 8 buys ~2× the steps per minute here
   batch: 8,
   lr: 5e-4, // 1e-3 was worse (RECIPE.md)
   beta1: 0.9,
@@ -54,6 +60,8 @@ export const SMALL_TRAIN: TrainConfig = {
   minLrRatio: 0.1,
   targetsPerStep: 2, // 2 inputs + 2 targets per sample (RECIPE.md study 2)
   renderInputsUntil: 600,
+  poseWarmupSteps: 0,
+  poseWarmupFraction: 0.5,
   perceptualWeight: 0, // SPEC: 0.2 once the perceptual backbone lands
   seed: 0,
   logEvery: 10,

@@ -20,7 +20,7 @@ import { initRayZer, type RayZerParams } from "../model/rayzer.ts";
 import { evaluateStage1, type EvalReport } from "../eval/evaluate.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { trainSeedBase, type RunConfig } from "./config.ts";
-import { makeStage1Steps } from "./step.ts";
+import { makeStage1Steps, type Stage1Batch } from "./step.ts";
 
 export type TrainProgress = { step: number; steps: number; loss: number; lr: number; gradNorm: number; msPerStep: number; eval?: EvalReport };
 export type TrainResult = { steps: number; resumedFrom: number | null; lastLoss: number; checkpoint: string; msPerStep: number };
@@ -88,7 +88,17 @@ export async function trainStage1(opts: {
   const t0 = performance.now();
   for (let step = start; step < end; step++) {
     const host = trainBatch(run, step);
-    const batch = { images: np.array(host.images).reshape(host.shape) };
+    const batch: Stage1Batch = { images: np.array(host.images).reshape(host.shape) };
+    if (step < run.train.poseWarmupSteps) {
+      if (!host.cameras) throw new WildrayzerError("train.poseWarmupSteps: the training scenes have no cameras to warm up with");
+      const [b, v] = host.shape;
+      const truth = Math.round(run.train.poseWarmupFraction * b);
+      batch.blend = {
+        c2w: np.array(host.cameras.c2w).reshape([b, v, 4, 4]),
+        fxfycxcy: np.array(host.cameras.fxfycxcy).reshape([b, v, 4]),
+        weight: np.array(Float32Array.from({ length: b }, (_, i) => (i < truth ? 1 : 0))),
+      };
+    }
     const fn = step < run.train.renderInputsUntil ? steps.withInputs : steps.plain;
     const [next, m] = fn(state, batch);
     state = next;

@@ -8,10 +8,12 @@ import type { Array as JArray } from "@jax-js/jax";
 import { makeTrainStep, type AdamWConfig, type StepMetrics, type TrainState } from "../engine/optim.ts";
 import { dispose } from "../engine/params.ts";
 import { runRayZer, takeViews, type RayZerParams } from "../model/rayzer.ts";
+import type { Cameras } from "../model/cameraEstimator.ts";
 import type { RunConfig, TrainConfig } from "./config.ts";
 import { mse } from "./losses.ts";
 
-export type Stage1Batch = { images: JArray };
+/** A batch on device; `blend` (the labelled pose warm-up ablation) renders some samples with their true cameras. */
+export type Stage1Batch = { images: JArray; blend?: Cameras & { weight: JArray } };
 export type Stage1Step = (state: TrainState<RayZerParams>, batch: Stage1Batch) => [TrainState<RayZerParams>, StepMetrics];
 
 /** The AdamW settings of a TrainConfig. */
@@ -39,12 +41,15 @@ export function renderedViews(run: RunConfig, withInputs: boolean): number[] {
 /** Stage-1 loss. Consumes `params` and `batch`. */
 export function stage1Loss(params: RayZerParams, batch: Stage1Batch, run: RunConfig, withInputs: boolean): JArray {
   const render = renderedViews(run, withInputs);
-  const out = runRayZer(params, batch.images.ref, run.model, { render });
+  const out = runRayZer(params, batch.images.ref, run.model, { render, ...(batch.blend ? { blend: batch.blend } : {}) });
   dispose(out.cameras);
   return mse(out.renders, takeViews(batch.images, render));
 }
 
-/** The two jitted stage-1 steps: plain, and with the inputs rendered as extra targets. */
+/**
+ * The jitted stage-1 steps: plain, and with the inputs rendered as extra targets. (A batch with `blend` traces
+ * its own version of either on first use: jit specialises on the batch's structure.)
+ */
 export function makeStage1Steps(run: RunConfig, opts: { jit?: boolean } = {}): { plain: Stage1Step; withInputs: Stage1Step } {
   const cfg = adamwConfig(run.train);
   return {

@@ -1,24 +1,42 @@
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readScene } from "../../src/data/sceneIo.ts";
 import { runCli } from "../helpers/cli.ts";
+import { random } from "@jax-js/jax";
+import { engine } from "../helpers/engine.ts";
+import { RUN_PRESETS } from "../../src/train/config.ts";
+import { initRayZer } from "../../src/model/rayzer.ts";
+import { initAdamW } from "../../src/engine/optim.ts";
+import { dispose } from "../../src/engine/params.ts";
+import { exportModel, saveCheckpoint } from "../../src/train/checkpoint.ts";
 
 const root = mkdtempSync(join(tmpdir(), "wrz-demo-"));
 after(() => rmSync(root, { recursive: true, force: true }));
+/** An untrained tiny model, so the demo's model section is tested without depending on the shipped file. */
+const model = join(root, "tiny.safetensors");
+before(async () => {
+  await engine();
+  const params = initRayZer(random.key(1), RUN_PRESETS.tiny.model);
+  const state = { params, opt: initAdamW(params) };
+  await saveCheckpoint(join(root, "ckpt.safetensors"), state, { run: RUN_PRESETS.tiny, step: 3, stage: 1 });
+  dispose(state);
+  await exportModel(join(root, "ckpt.safetensors"), model);
+});
 
 describe("wildrayzer demo", () => {
   it("passes the engine check, writes three scenes and a report whose images all exist", async () => {
     const out = join(root, "full");
-    const r = await runCli(["demo", "--out", out]);
+    const r = await runCli(["demo", "--out", out, "--model", model, "--eval-scenes", "4"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /camera estimator/);
     assert.match(r.stdout, /^engine check: ok \(jit matmul \d+ ms, block gradient [\d.]+ m?s; total/m);
     assert.match(r.stdout, new RegExp(`^report: ${join(out, "report.html")}\\n$`, "m"));
     // stderr is a pipe here: no bars, only one summary line per stage.
-    assert.match(r.stderr, /^engine check: 2\/2 checks passed \([\d.]+ m?s\)\ndemo scenes: 3 scenes written to [^\n]+ \([\d.]+ m?s\)\n$/);
+    assert.match(r.stderr, /^engine check: 2\/2 checks passed \([\d.]+ m?s\)\ndemo scenes: 3 scenes written to [^\n]+ \([\d.]+ m?s\)\nmodel eval: 4\/4 \([\d.]+ m?s\)\n$/);
+    assert.match(r.stdout, /^model: .*tiny\.safetensors \(step 3\) on 4 held-out scenes: PSNR [\d.]+ dB vs nearest input [\d.]+, mean of inputs [\d.]+; rotation error/m);
 
     for (const i of [0, 1, 2]) {
       const { scene, meta } = await readScene(join(out, "scenes", `scene_0000${i}`));
@@ -27,16 +45,18 @@ describe("wildrayzer demo", () => {
     }
     const html = readFileSync(join(out, "report.html"), "utf8");
     const srcs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]!);
-    assert.equal(srcs.length, 3 * 8 * 4, "3 scenes × 8 frames × (observed, static, mask, depth)");
+    // model section: 3 held-out samples × (2 inputs + 2 targets × (truth, render, error)) for tiny (4 views)
+    assert.equal(srcs.length, 3 * 8 * 4 + 3 * (2 + 2 * 3), "data scenes and the model's held-out samples");
+    assert.match(html, /copy the nearest input/);
     for (const src of srcs) assert.ok(existsSync(join(out, src)), `${src} exists`);
-    assert.equal((html.match(/<svg /g) ?? []).length, 3, "a camera path per scene");
+    assert.equal((html.match(/<svg /g) ?? []).length, 3 + 1 + 3, "a camera path per scene, the training curve, a path per model sample");
   });
 
   it("--quiet prints only the results", async () => {
     const out = join(root, "quiet");
-    const r = await runCli(["--quiet", "demo", "--out", out]);
+    const r = await runCli(["--quiet", "demo", "--out", out, "--model", model, "--eval-scenes", "2"]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`^engine check: ok [^\\n]*\\nreport: ${join(out, "report.html")}\\n$`));
+    assert.match(r.stdout, new RegExp(`^engine check: ok [^\\n]*\\nmodel: [^\\n]*\\nreport: ${join(out, "report.html")}\\n$`));
     assert.equal(r.stderr, "");
   });
 });

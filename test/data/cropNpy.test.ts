@@ -55,3 +55,19 @@ describe(".npy reader", () => {
     }
   });
 });
+
+describe("packBatch ground-truth cameras (pose warm-up ablation)", () => {
+  it("are relative to each sample's first view, with intrinsics normalised by the image size", async () => {
+    const { packBatch } = await import("../../src/data/sampling.ts");
+    const { fakeScene } = await import("../helpers/fakeScene.ts");
+    const { mat4Mul, rigidInverse } = await import("../../src/geometry/mat4.ts");
+    const scene = fakeScene({ h: 24, w: 32, frames: 4 });
+    const batch = packBatch([scene], [[2, 0, 3]]);
+    const c = batch.cameras!;
+    assert.deepEqual(Array.from(c.c2w.subarray(0, 16)).map((x) => Math.round(x * 1e6) / 1e6 + 0), [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    const want = mat4Mul(rigidInverse(scene.frames[2]!.camera!.c2w), scene.frames[3]!.camera!.c2w);
+    Array.from(c.c2w.subarray(32, 48)).forEach((x, i) => assert.ok(Math.abs(x - want[i]!) < 1e-5, `c2w[${i}]`));
+    const k = scene.frames[0]!.camera!.fxfycxcy;
+    assert.deepEqual(Array.from(c.fxfycxcy.subarray(4, 8)), Array.from(new Float32Array([k[0] / 32, k[1] / 24, k[2] / 32, k[3] / 24])));
+  });
+});

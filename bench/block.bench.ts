@@ -15,6 +15,7 @@ import { jit, numpy as np, random, valueAndGrad, type Array as JArray } from "@j
 import { initBlock, runBlock, type BlockConfig, type BlockParams } from "../src/engine/layers.ts";
 import { initAdamW, makeTrainStep, type AdamWConfig, type StepMetrics, type TrainState } from "../src/engine/optim.ts";
 import { dispose, ref } from "../src/engine/params.ts";
+import { blockForwardGflop } from "./flops.ts";
 import { randomArray, runBenchFile, type BenchCase, type Prepared } from "./harness.ts";
 
 const B = 2; // scenes per batch
@@ -23,12 +24,6 @@ const CFG: BlockConfig = { d: 256, heads: 4, mlpRatio: 4, eps: 1e-5 };
 const SHAPE = `b${B} n${N} d${CFG.d} h${CFG.heads} r${CFG.mlpRatio}`;
 const STACK = 2; // blocks in the train-step row
 
-/** Forward FLOPs of one block in units of 1e9 (formula in the header). */
-export function blockForwardGflop(b: number, n: number, cfg: BlockConfig): number {
-  const linears = 2 * b * n * cfg.d ** 2 * (3 + 1 + 2 * cfg.mlpRatio);
-  const attention = 2 * 2 * b * n ** 2 * cfg.d;
-  return (linears + attention) / 1e9;
-}
 
 const F = blockForwardGflop(B, N, CFG);
 

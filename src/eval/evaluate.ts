@@ -20,12 +20,15 @@ import { rotationAngleDeg } from "../geometry/rotations.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { runRayZer, type RayZerParams } from "../model/rayzer.ts";
 import { meanFinite, psnrHost } from "./metrics.ts";
+import { ssimHost } from "./ssim.ts";
 
 export type EvalReport = {
   scenes: number;
   targets: number;
   psnr: { model: number; nearestInput: number; meanOfInputs: number; identityCameras: number };
   psnrStatic: { model: number; nearestInput: number; meanOfInputs: number };
+  /** Mean SSIM (Gaussian 11, σ 1.5; src/eval/ssim.ts) of the same target views. */
+  ssim: { model: number; nearestInput: number; meanOfInputs: number };
   rotationErrorDeg: { model: number; identity: number };
   /** Mean predicted normalised focal and the ground truth's. */
   focal: { model: number; truth: number };
@@ -54,6 +57,7 @@ export async function evaluateStage1(
   });
   const acc = { model: [] as number[], near: [] as number[], mean: [] as number[], ident: [] as number[] };
   const accS = { model: [] as number[], near: [] as number[], mean: [] as number[] };
+  const accSsim = { model: [] as number[], near: [] as number[], mean: [] as number[] };
   const rot = { model: [] as number[], identity: [] as number[] };
   const focal = { model: [] as number[], truth: [] as number[] };
   for (let start = 0; start < opts.scenes; start += batch) {
@@ -89,6 +93,9 @@ export async function evaluateStage1(
         acc.near.push(psnrHost(nearImg, gt));
         acc.mean.push(psnrHost(meanImg, gt));
         acc.ident.push(psnrHost(ri.subarray((i * t + j) * img, (i * t + j + 1) * img), gt));
+        accSsim.model.push(ssimHost(pred, gt, 3, h, w));
+        accSsim.near.push(ssimHost(nearImg, gt, 3, h, w));
+        accSsim.mean.push(ssimHost(meanImg, gt, 3, h, w));
         if (keep) {
           accS.model.push(psnrHost(pred, gt, keep));
           accS.near.push(psnrHost(nearImg, gt, keep));
@@ -113,6 +120,7 @@ export async function evaluateStage1(
     targets: acc.model.length,
     psnr: { model: meanFinite(acc.model), nearestInput: meanFinite(acc.near), meanOfInputs: meanFinite(acc.mean), identityCameras: meanFinite(acc.ident) },
     psnrStatic: { model: meanFinite(accS.model), nearestInput: meanFinite(accS.near), meanOfInputs: meanFinite(accS.mean) },
+    ssim: { model: meanFinite(accSsim.model), nearestInput: meanFinite(accSsim.near), meanOfInputs: meanFinite(accSsim.mean) },
     rotationErrorDeg: { model: meanFinite(rot.model), identity: meanFinite(rot.identity) },
     focal: { model: meanFinite(focal.model), truth: meanFinite(focal.truth) },
   };

@@ -1,7 +1,7 @@
 /**
  * Image metrics on host arrays (planar [3, h, w] in [0, 1]): MSE and PSNR, with static-pixel variants that only
- * count pixels where `keep` is 1 (the paper reports PSNR on static pixels). SSIM and LPIPS arrive with the frozen
- * feature backbone.
+ * count pixels where `keep` is 1 (the paper reports PSNR on static pixels). SSIM is in ssim.ts; the perceptual
+ * distance arrives with the frozen feature backbone.
  */
 
 /** Mean squared error over all values, or over pixels with keep[p] = 1 (all channels) when `keep` is given. */

@@ -27,13 +27,13 @@ export async function modelSection(opts: {
   const f = (x: number) => x.toFixed(2);
   const best = Math.max(r.psnr.nearestInput, r.psnr.meanOfInputs);
   const table = [
-    `<table class="metrics"><tr><th></th><th>PSNR (dB)</th><th>vs better baseline</th></tr>`,
-    `<tr><th>model (predicted cameras)</th><td>${f(r.psnr.model)}</td><td>${r.psnr.model - best >= 0 ? "+" : ""}${f(r.psnr.model - best)}</td></tr>`,
-    `<tr><th>copy the nearest input</th><td>${f(r.psnr.nearestInput)}</td><td></td></tr>`,
-    `<tr><th>mean of the inputs</th><td>${f(r.psnr.meanOfInputs)}</td><td></td></tr>`,
-    `<tr><th>model with identity cameras (diagnostic)</th><td>${f(r.psnr.identityCameras)}</td><td></td></tr>`,
-    `<tr><th>rotation error (°): model / identity</th><td colspan="2">${f(r.rotationErrorDeg.model)} / ${f(r.rotationErrorDeg.identity)}</td></tr>`,
-    `<tr><th>focal (normalised): model / truth</th><td colspan="2">${r.focal.model.toFixed(3)} / ${r.focal.truth.toFixed(3)}</td></tr>`,
+    `<table class="metrics"><tr><th></th><th>PSNR (dB)</th><th>vs better baseline</th><th>SSIM</th></tr>`,
+    `<tr><th>model (predicted cameras)</th><td>${f(r.psnr.model)}</td><td>${r.psnr.model - best >= 0 ? "+" : ""}${f(r.psnr.model - best)}</td><td>${r.ssim.model.toFixed(3)}</td></tr>`,
+    `<tr><th>copy the nearest input</th><td>${f(r.psnr.nearestInput)}</td><td></td><td>${r.ssim.nearestInput.toFixed(3)}</td></tr>`,
+    `<tr><th>mean of the inputs</th><td>${f(r.psnr.meanOfInputs)}</td><td></td><td>${r.ssim.meanOfInputs.toFixed(3)}</td></tr>`,
+    `<tr><th>model with identity cameras (diagnostic)</th><td>${f(r.psnr.identityCameras)}</td><td></td><td></td></tr>`,
+    `<tr><th>rotation error (°): model / identity</th><td colspan="3">${f(r.rotationErrorDeg.model)} / ${f(r.rotationErrorDeg.identity)}</td></tr>`,
+    `<tr><th>focal (normalised): model / truth</th><td colspan="3">${r.focal.model.toFixed(3)} / ${r.focal.truth.toFixed(3)}</td></tr>`,
     `</table>`,
   ].join("");
   const rows: string[] = [];

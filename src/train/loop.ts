@@ -86,8 +86,9 @@ export async function trainStage1(opts: {
   let lastLoss = Number.NaN;
   let lastSaved = start;
   const t0 = performance.now();
+  let host = start < end ? trainBatch(run, start) : null;
   for (let step = start; step < end; step++) {
-    const host = trainBatch(run, step);
+    if (!host) throw new Error("trainStage1: missing host batch"); // unreachable
     const batch: Stage1Batch = { images: np.array(host.images).reshape(host.shape) };
     if (step < run.train.poseWarmupSteps) {
       if (!host.cameras) throw new WildrayzerError("train.poseWarmupSteps: the training scenes have no cameras to warm up with");
@@ -102,6 +103,8 @@ export async function trainStage1(opts: {
     const fn = step < run.train.renderInputsUntil ? steps.withInputs : steps.plain;
     const [next, m] = fn(state, batch);
     state = next;
+    // The step runs on the worker pool; generate the next batch on this thread meanwhile (same batches, in order).
+    host = step + 1 < end ? trainBatch(run, step + 1) : null;
     const read = (await Promise.all([m.loss.data(), m.gradNorm.data(), m.lr.data()])) as ArrayLike<number>[];
     const [loss, gradNorm, lr] = read.map((x) => Number(x[0]));
     if (!Number.isFinite(loss!) || !Number.isFinite(gradNorm!)) {

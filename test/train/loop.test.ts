@@ -87,3 +87,35 @@ describe("stage-1 training loop", () => {
     assert.ok(readCheckpointMeta(join(out, CHECKPOINT_FILE)).meta.step >= 1, "checkpoint step");
   });
 });
+
+describe("wildrayzer train killed with SIGKILL", () => {
+  it("--resume continues to the same loss curve as an uninterrupted run", async () => {
+    const { spawn } = await import("node:child_process");
+    const { repoRoot, runCli } = await import("../helpers/cli.ts");
+    const set = ["--set", "train.steps=8", "train.ckptEvery=2", "train.logEvery=1"];
+    const whole = join(dir, "cli-whole");
+    const killed = join(dir, "cli-killed");
+    const r = await runCli(["train", "--preset", "tiny", "--out", whole, ...set]);
+    assert.equal(r.code, 0, r.stderr);
+    // start the same run, SIGKILL it once a checkpoint exists and a later step has been logged
+    const child = spawn(process.execPath, ["bin/wildrayzer.js", "train", "--preset", "tiny", "--out", killed, ...set], {
+      cwd: repoRoot,
+      env: { ...process.env, WRZ_THREADS: "1" },
+      stdio: "ignore",
+    });
+    const exited = new Promise<NodeJS.Signals | null>((res) => child.on("exit", (_code, signal) => res(signal)));
+    const logged = () => (existsSync(join(killed, METRICS_FILE)) ? readFileSync(join(killed, METRICS_FILE), "utf8").trim().split("\n").length : 0);
+    const t0 = Date.now();
+    while (logged() < 3 && Date.now() - t0 < 120_000) await new Promise((res) => setTimeout(res, 20));
+    child.kill("SIGKILL");
+    assert.equal(await exited, "SIGKILL", "the run was killed, not finished");
+    const stoppedAt = readCheckpointMeta(join(killed, CHECKPOINT_FILE)).meta.step;
+    assert.ok(stoppedAt >= 2 && stoppedAt < 8, `killed between checkpoints (checkpoint at step ${stoppedAt})`);
+    const resumed = await runCli(["train", "--preset", "tiny", "--out", killed, "--resume", ...set]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`resumed from step ${stoppedAt}`));
+    const curve = (p: string) =>
+      readFileSync(join(p, METRICS_FILE), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { step: number; loss: number }).map((l) => [l.step, l.loss]);
+    assert.deepEqual(curve(killed), curve(whole));
+  });
+});

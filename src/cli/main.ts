@@ -17,6 +17,7 @@ import { registerEval } from "./eval.ts";
 import { registerInspect } from "./inspect.ts";
 import { registerRender } from "./render.ts";
 import { registerExport } from "./export.ts";
+import { registerCompare } from "./compare.ts";
 
 /** Options every command sees (set before or after the command name). */
 export type GlobalOptions = {
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
   registerInspect(program, globals);
   registerRender(program, globals);
   registerExport(program, globals);
+  registerCompare(program, globals);
   return program;
 }
 

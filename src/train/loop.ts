@@ -21,6 +21,7 @@ import { evaluateStage1, type EvalReport } from "../eval/evaluate.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { trainSeedBase, type RunConfig } from "./config.ts";
 import { makeStage1Steps, type Stage1Batch } from "./step.ts";
+import { loadMobilenetV2 } from "../features/mobilenetV2.ts";
 
 export type TrainProgress = { step: number; steps: number; loss: number; lr: number; gradNorm: number; msPerStep: number; eval?: EvalReport };
 export type TrainResult = { steps: number; resumedFrom: number | null; lastLoss: number; checkpoint: string; msPerStep: number };
@@ -81,7 +82,8 @@ export async function trainStage1(opts: {
   const kept = existsSync(metricsPath) && resumedFrom !== null ? keepMetricsBefore(readFileSync(metricsPath, "utf8"), start) : "";
   let metricsText = kept;
 
-  const steps = makeStage1Steps(run);
+  const features = run.train.perceptualWeight > 0 ? await loadMobilenetV2() : null;
+  const steps = makeStage1Steps(run, { features });
   const end = Math.min(run.train.steps, opts.stopAfter ?? run.train.steps);
   let lastLoss = Number.NaN;
   let lastSaved = start;
@@ -135,6 +137,7 @@ export async function trainStage1(opts: {
     opts.onProgress?.({ step: done, steps: run.train.steps, loss: loss!, lr: lr!, gradNorm: gradNorm!, msPerStep, eval: evalReport });
   }
   dispose(state);
+  features?.dispose();
   const msPerStep = end > start ? (performance.now() - t0) / (end - start) : 0;
   return { steps: end, resumedFrom, lastLoss, checkpoint: ckptPath, msPerStep };
 }

@@ -4,6 +4,8 @@
  * fewer than 10% of the pixels are kept (as the official code does).
  */
 import { numpy as np, type Array as JArray } from "@jax-js/jax";
+import type { FeatureExtractor } from "../features/mobilenetV2.ts";
+import { perceptualDistance } from "../features/perceptual.ts";
 
 /** Mean squared error. Consumes `pred` and `target` (same shape); returns a scalar. */
 export function mse(pred: JArray, target: JArray): JArray {
@@ -22,4 +24,16 @@ export function maskedMse(pred: JArray, target: JArray, keep: JArray): JArray {
   const total = sq.size;
   const masked = np.sum(sq.ref.mul(k)).div(np.maximum(kept.ref, 1));
   return np.where(kept.less(0.1 * total), np.mean(sq), masked);
+}
+
+/**
+ * The stage-1 photometric loss MSE + λ·perceptual (SPEC §4: λ = 0.2) on renders and targets [b, t, 3, h, w]
+ * (consumed). Without an extractor (λ = 0) it is the MSE alone.
+ */
+export function photometricLoss(pred: JArray, target: JArray, lambda: number, fx: FeatureExtractor | null): JArray {
+  if (lambda === 0 || !fx) return mse(pred, target);
+  const [b, t, c, h, w] = pred.shape as [number, number, number, number, number];
+  const m = mse(pred.ref, target.ref);
+  const p = np.mean(perceptualDistance(fx, pred.reshape([b * t, c, h, w]), target.reshape([b * t, c, h, w])));
+  return m.add(p.mul(lambda));
 }

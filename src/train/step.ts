@@ -10,7 +10,8 @@ import { dispose } from "../engine/params.ts";
 import { runRayZer, takeViews, type RayZerParams } from "../model/rayzer.ts";
 import type { Cameras } from "../model/cameraEstimator.ts";
 import type { RunConfig, TrainConfig } from "./config.ts";
-import { mse } from "./losses.ts";
+import { photometricLoss } from "./losses.ts";
+import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 
 /** A batch on device; `blend` (the labelled pose warm-up ablation) renders some samples with their true cameras. */
 export type Stage1Batch = { images: JArray; blend?: Cameras & { weight: JArray } };
@@ -38,22 +39,25 @@ export function renderedViews(run: RunConfig, withInputs: boolean): number[] {
   return withInputs ? [...targets, ...Array.from({ length: k }, (_, i) => i)] : targets;
 }
 
-/** Stage-1 loss. Consumes `params` and `batch`. */
-export function stage1Loss(params: RayZerParams, batch: Stage1Batch, run: RunConfig, withInputs: boolean): JArray {
+/** Stage-1 loss: MSE + λ·perceptual (λ = train.perceptualWeight, with the frozen backbone `fx`). Consumes `params` and `batch`. */
+export function stage1Loss(params: RayZerParams, batch: Stage1Batch, run: RunConfig, withInputs: boolean, fx: FeatureExtractor | null = null): JArray {
   const render = renderedViews(run, withInputs);
   const out = runRayZer(params, batch.images.ref, run.model, { render, ...(batch.blend ? { blend: batch.blend } : {}) });
   dispose(out.cameras);
-  return mse(out.renders, takeViews(batch.images, render));
+  return photometricLoss(out.renders, takeViews(batch.images, render), run.train.perceptualWeight, fx);
 }
 
 /**
  * The jitted stage-1 steps: plain, and with the inputs rendered as extra targets. (A batch with `blend` traces
  * its own version of either on first use: jit specialises on the batch's structure.)
  */
-export function makeStage1Steps(run: RunConfig, opts: { jit?: boolean } = {}): { plain: Stage1Step; withInputs: Stage1Step } {
+export function makeStage1Steps(run: RunConfig, opts: { jit?: boolean; features?: FeatureExtractor | null } = {}): { plain: Stage1Step; withInputs: Stage1Step } {
   const cfg = adamwConfig(run.train);
+  const fx = opts.features ?? null;
+  if (run.train.perceptualWeight > 0 && !fx) throw new Error("makeStage1Steps: train.perceptualWeight > 0 needs the feature extractor");
+  const jitOpts = { jit: opts.jit };
   return {
-    plain: makeTrainStep((p: RayZerParams, b: Stage1Batch) => stage1Loss(p, b, run, false), cfg, undefined, opts),
-    withInputs: makeTrainStep((p: RayZerParams, b: Stage1Batch) => stage1Loss(p, b, run, true), cfg, undefined, opts),
+    plain: makeTrainStep((p: RayZerParams, b: Stage1Batch) => stage1Loss(p, b, run, false, fx), cfg, undefined, jitOpts),
+    withInputs: makeTrainStep((p: RayZerParams, b: Stage1Batch) => stage1Loss(p, b, run, true, fx), cfg, undefined, jitOpts),
   };
 }

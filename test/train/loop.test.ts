@@ -119,3 +119,27 @@ describe("wildrayzer train killed with SIGKILL", () => {
     assert.deepEqual(curve(killed), curve(whole));
   });
 });
+
+describe("perceptual term", () => {
+  it("train.perceptualWeight adds λ·perceptual to the MSE, and a tiny run with it trains", async () => {
+    const { photometricLoss, mse } = await import("../../src/train/losses.ts");
+    const { loadMobilenetV2 } = await import("../../src/features/mobilenetV2.ts");
+    const { perceptualDistance } = await import("../../src/features/perceptual.ts");
+    const { numpy: np } = await import("@jax-js/jax");
+    const fx = await loadMobilenetV2();
+    const host = trainBatch(run, 0);
+    const [b, v, c, h, w] = host.shape;
+    const x = () => np.array(host.images).reshape(host.shape).slice([], [0, 2]); // [b, 2, c, h, w]
+    const y = () => np.array(host.images).reshape(host.shape).slice([], [2, 4]);
+    const total = (await photometricLoss(x(), y(), 0.2, fx).data())[0]!;
+    const m = (await mse(x(), y()).data())[0]!;
+    const p = (await np.mean(perceptualDistance(fx, x().reshape([b * 2, c, h, w]), y().reshape([b * 2, c, h, w]))).data())[0]!;
+    assert.ok(p > 0 && Math.abs(total - (m + 0.2 * p)) < 1e-6, `total ${total} vs ${m} + 0.2·${p}`);
+    assert.equal(v, run.model.views);
+    fx.dispose();
+    const withP = resolveRunConfig("tiny", ["train.steps=3", "train.perceptualWeight=0.2"]);
+    const losses: number[] = [];
+    await trainStage1({ run: withP, outDir: join(dir, "perceptual"), onProgress: (q) => losses.push(q.loss) });
+    assert.ok(losses.every(Number.isFinite) && losses.length === 3, `losses ${losses}`);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { relaxedSimd } from "../engine/workerAdapter.ts";
 import { startEngine, type EngineInfo } from "../engine/backend.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import { abstractParamCount } from "../engine/params.ts";
@@ -71,7 +72,7 @@ export function formatCount(n: number): string {
 function describeBackend(e: EngineInfo): string {
   switch (e.device) {
     case "wasm":
-      return `jax-js wasm (SIMD), ${e.threads} thread${e.threads === 1 ? "" : "s"}`;
+      return `jax-js wasm (SIMD${relaxedSimd ? " + relaxed FMA" : ""}), ${e.threads} thread${e.threads === 1 ? "" : "s"}`;
     case "webgpu":
       return `jax-js webgpu (${e.adapter})`;
     case "cpu":

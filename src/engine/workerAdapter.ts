@@ -13,6 +13,25 @@
 
 type NodeWorker = import("node:worker_threads").Worker;
 
+/**
+ * Whether wasm relaxed SIMD is on. Node 20's V8 ships it behind a flag; jax-js probes for it and then emits
+ * `f32x4.relaxed_madd` (a fused multiply-add on x86 with FMA) in its matmul and reduction kernels. We set the flag
+ * here, before jax-js compiles anything; V8 flags are process-wide, so the worker threads get it too.
+ * `WRZ_NO_RELAXED_SIMD=1` leaves it off (for A/B timing; results differ only in rounding).
+ */
+export const relaxedSimd: boolean = enableRelaxedSimd();
+
+function enableRelaxedSimd(): boolean {
+  const proc = (globalThis as Record<string, unknown>).process as NodeJS.Process | undefined;
+  if (proc?.versions?.node === undefined || proc.env.WRZ_NO_RELAXED_SIMD === "1") return false;
+  const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
+  if (WebAssembly.validate(probe)) return true; // already on (a newer Node)
+  const v8 = proc.getBuiltinModule?.("node:v8") as typeof import("node:v8") | undefined;
+  if (!v8) return false;
+  v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+  return WebAssembly.validate(probe);
+}
+
 /** jax-js's shared wasm memory, captured from the pool's "init" message (null before the first kernel runs). */
 let wasmMemory: WebAssembly.Memory | null = null;
 

@@ -37,6 +37,7 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
           `checkpoint step ${meta.step}; ${r.scenes} held-out scenes, ${r.targets} target views`,
           `PSNR (dB)          model ${f(r.psnr.model)}   nearest input ${f(r.psnr.nearestInput)}   mean of inputs ${f(r.psnr.meanOfInputs)}`,
           `                   identity cameras ${f(r.psnr.identityCameras)} (diagnostic: equal to the model = cameras unused)`,
+          `                   true cameras ${f(r.psnr.trueCameras)} (diagnostic: far above the model = the camera estimator is the bottleneck)`,
           `SSIM               model ${r.ssim.model.toFixed(3)}  nearest input ${r.ssim.nearestInput.toFixed(3)}  mean of inputs ${r.ssim.meanOfInputs.toFixed(3)}`,
           `PSNR static px     model ${f(r.psnrStatic.model)}   nearest input ${f(r.psnrStatic.nearestInput)}   mean of inputs ${f(r.psnrStatic.meanOfInputs)}`,
           `rotation error (°) model ${f(r.rotationErrorDeg.model)}   identity ${f(r.rotationErrorDeg.identity)}`,

@@ -25,7 +25,7 @@ import { ssimHost } from "./ssim.ts";
 export type EvalReport = {
   scenes: number;
   targets: number;
-  psnr: { model: number; nearestInput: number; meanOfInputs: number; identityCameras: number };
+  psnr: { model: number; nearestInput: number; meanOfInputs: number; identityCameras: number; trueCameras: number };
   psnrStatic: { model: number; nearestInput: number; meanOfInputs: number };
   /** Mean SSIM (Gaussian 11, σ 1.5; src/eval/ssim.ts) of the same target views. */
   ssim: { model: number; nearestInput: number; meanOfInputs: number };
@@ -55,7 +55,10 @@ export async function evaluateStage1(
     const out = runRayZer(p, x, model, { cameras: { c2w, fxfycxcy: k4 } });
     return out.renders;
   });
-  const acc = { model: [] as number[], near: [] as number[], mean: [] as number[], ident: [] as number[] };
+  const acc = { model: [] as number[], near: [] as number[], mean: [] as number[], ident: [] as number[], truth: [] as number[] };
+  // diagnostic: the same model rendering from the generator's true cameras (tells a camera-estimator bottleneck
+  // from a renderer bottleneck; never used in training unless the labelled --pose-warmup ablation is on)
+  const truthCams = jit((p: RayZerParams, x: JArray, c2w: JArray, k4: JArray) => runRayZer(p, x, model, { cameras: { c2w, fxfycxcy: k4 } }).renders);
   const accS = { model: [] as number[], near: [] as number[], mean: [] as number[] };
   const accSsim = { model: [] as number[], near: [] as number[], mean: [] as number[] };
   const rot = { model: [] as number[], identity: [] as number[] };
@@ -71,6 +74,10 @@ export async function evaluateStage1(
     const cams = (await c2w!.data()) as Float32Array;
     const intr = (await kk!.data()) as Float32Array;
     const ri = (await (identity(ref(params), x()) as JArray).data()) as Float32Array;
+    const [bb, vv] = host.shape;
+    const rt = host.cameras
+      ? ((await (truthCams(ref(params), x(), np.array(host.cameras.c2w).reshape([bb, vv, 4, 4]), np.array(host.cameras.fxfycxcy).reshape([bb, vv, 4])) as JArray).data()) as Float32Array)
+      : null;
     const [, v, , h, w] = host.shape;
     const img = 3 * h * w;
     const t = v - k;
@@ -93,6 +100,7 @@ export async function evaluateStage1(
         acc.near.push(psnrHost(nearImg, gt));
         acc.mean.push(psnrHost(meanImg, gt));
         acc.ident.push(psnrHost(ri.subarray((i * t + j) * img, (i * t + j + 1) * img), gt));
+        if (rt) acc.truth.push(psnrHost(rt.subarray((i * t + j) * img, (i * t + j + 1) * img), gt));
         accSsim.model.push(ssimHost(pred, gt, 3, h, w));
         accSsim.near.push(ssimHost(nearImg, gt, 3, h, w));
         accSsim.mean.push(ssimHost(meanImg, gt, 3, h, w));
@@ -115,10 +123,11 @@ export async function evaluateStage1(
   }
   forward.dispose();
   identity.dispose();
+  truthCams.dispose();
   return {
     scenes: opts.scenes,
     targets: acc.model.length,
-    psnr: { model: meanFinite(acc.model), nearestInput: meanFinite(acc.near), meanOfInputs: meanFinite(acc.mean), identityCameras: meanFinite(acc.ident) },
+    psnr: { model: meanFinite(acc.model), nearestInput: meanFinite(acc.near), meanOfInputs: meanFinite(acc.mean), identityCameras: meanFinite(acc.ident), trueCameras: meanFinite(acc.truth) },
     psnrStatic: { model: meanFinite(accS.model), nearestInput: meanFinite(accS.near), meanOfInputs: meanFinite(accS.mean) },
     ssim: { model: meanFinite(accSsim.model), nearestInput: meanFinite(accSsim.near), meanOfInputs: meanFinite(accSsim.mean) },
     rotationErrorDeg: { model: meanFinite(rot.model), identity: meanFinite(rot.identity) },

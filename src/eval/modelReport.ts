@@ -32,6 +32,7 @@ export async function modelSection(opts: {
     `<tr><th>copy the nearest input</th><td>${f(r.psnr.nearestInput)}</td><td></td><td>${r.ssim.nearestInput.toFixed(3)}</td></tr>`,
     `<tr><th>mean of the inputs</th><td>${f(r.psnr.meanOfInputs)}</td><td></td><td>${r.ssim.meanOfInputs.toFixed(3)}</td></tr>`,
     `<tr><th>model with identity cameras (diagnostic)</th><td>${f(r.psnr.identityCameras)}</td><td></td><td></td></tr>`,
+    `<tr><th>model with the true cameras (diagnostic)</th><td>${f(r.psnr.trueCameras)}</td><td></td><td></td></tr>`,
     `<tr><th>rotation error (°): model / identity</th><td colspan="3">${f(r.rotationErrorDeg.model)} / ${f(r.rotationErrorDeg.identity)}</td></tr>`,
     `<tr><th>focal (normalised): model / truth</th><td colspan="3">${r.focal.model.toFixed(3)} / ${r.focal.truth.toFixed(3)}</td></tr>`,
     `</table>`,

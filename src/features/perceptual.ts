@@ -17,7 +17,7 @@ export const PERCEPTUAL_TAPS: { tap: string; stride: number }[] = [
 ];
 
 function unitNormalize(f: JArray): JArray {
-  const norm = np.sqrt(np.sum(np.square(f.ref), 1, { keepdims: true })).add(1e-10); // [b, 1, h, w]
+  const norm = np.sqrt(np.sum(np.square(f.ref), 1, { keepdims: true }).add(1e-20)).add(1e-10); // [b, 1, h, w]; +1e-20 keeps the gradient finite at an all-zero vector
   return f.div(norm);
 }
 

@@ -10,6 +10,10 @@ import { readFileChecked } from "../engine/files.ts";
 import { decodeImage, decodeMask } from "../data/images.ts";
 import { compareImages } from "../eval/compare.ts";
 import { loadMobilenetV2 } from "../features/mobilenetV2.ts";
+import { loadLpips } from "../features/lpips.ts";
+import { loadFeatures } from "../features/index.ts";
+import { patchDissimilarity } from "../eval/compare.ts";
+import { numpy as np } from "@jax-js/jax";
 import type { GlobalOptions } from "./main.ts";
 
 export function registerCompare(program: Command, globals: () => GlobalOptions): void {
@@ -19,8 +23,10 @@ export function registerCompare(program: Command, globals: () => GlobalOptions):
     .requiredOption("--a <image>", "first image (PNG, JPEG, WebP, …)")
     .requiredOption("--b <image>", "second image, the same size")
     .option("--mask <image>", "score only the pixels that are white in this mask (same size)")
+    .option("--features <spec>", "patch features for the feature dissimilarity: mobilenet (bundled) or dinov2:FILE / dinov3:FILE (your weights)", "mobilenet")
+    .option("--lpips <net:file>", "also LPIPS with your weights, e.g. vgg:lpips_vgg.safetensors (official lpips key names; nothing is bundled)")
     .option("--json", "print one JSON object", false)
-    .action(async (flags: { a: string; b: string; mask?: string; json: boolean }) => {
+    .action(async (flags: { a: string; b: string; mask?: string; lpips?: string; features: string; json: boolean }) => {
       const g = globals();
       const a = await decodeImage(readFileChecked(flags.a, "an image"), flags.a);
       const b = await decodeImage(readFileChecked(flags.b, "an image"), flags.b);
@@ -31,9 +37,21 @@ export function registerCompare(program: Command, globals: () => GlobalOptions):
       const fx = await loadMobilenetV2();
       const r = await compareImages(fx, a.image, b.image, a.h, a.w, keep);
       fx.dispose();
+      const feats = await loadFeatures(flags.features);
+      const featureDissimilarity = await patchDissimilarity(feats, a.image, b.image, a.h, a.w);
+      feats.extractor.dispose();
+      let lpips: number | undefined;
+      if (flags.lpips) {
+        const m = /^(vgg|alex):(.+)$/.exec(flags.lpips);
+        if (!m) throw new WildrayzerError(`--lpips ${flags.lpips}: expected vgg:FILE or alex:FILE`);
+        const model = loadLpips(m[2]!, m[1] as "vgg" | "alex");
+        const d = model.distance(np.array(a.image).reshape([1, 3, a.h, a.w]), np.array(b.image).reshape([1, 3, a.h, a.w]));
+        lpips = ((await d.data()) as Float32Array)[0]!;
+        model.dispose();
+      }
       const identical = r.psnr === Infinity;
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ psnr: identical ? null : r.psnr, identical, ssim: r.ssim, perceptual: r.perceptual, coverage: r.coverage, size: [a.w, a.h] })}\n`);
+        process.stdout.write(`${JSON.stringify({ psnr: identical ? null : r.psnr, identical, ssim: r.ssim, perceptual: r.perceptual, featureDissimilarity, ...(lpips !== undefined ? { lpips } : {}), coverage: r.coverage, size: [a.w, a.h] })}\n`);
         return;
       }
       const lines = [
@@ -41,6 +59,8 @@ export function registerCompare(program: Command, globals: () => GlobalOptions):
         `SSIM                 ${r.ssim.toFixed(4)}`,
         `perceptual distance  ${r.perceptual.toFixed(4)} (MobileNetV2 features, 0 = same)`,
       ];
+      lines.push(`feature dissimilarity ${featureDissimilarity.toFixed(4)} (1 − cosine of patch features, ${feats.label}, whole image)`);
+      if (lpips !== undefined) lines.push(`LPIPS                ${lpips.toFixed(4)} (${flags.lpips!.split(":")[0]}, whole image)`);
       if (keep) lines.push(`scored               ${(100 * r.coverage).toFixed(1)} % of the pixels (white in ${flags.mask})`);
       process.stdout.write(`${lines.join("\n")}\n`);
     });

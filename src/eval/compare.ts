@@ -6,6 +6,7 @@
 import { numpy as np } from "@jax-js/jax";
 import { perceptualDistance } from "../features/perceptual.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
+import type { LoadedFeatures } from "../features/index.ts";
 import { psnrHost } from "./metrics.ts";
 import { ssimHost } from "./ssim.ts";
 
@@ -38,4 +39,23 @@ export async function compareImages(fx: FeatureExtractor, a: Float32Array, b: Fl
     for (let i = 0; i < keep.length; i++) if (keep[i]! > 0.5) kept++;
   }
   return { psnr, ssim, perceptual: Math.max(0, perceptual), coverage: kept / (h * w) };
+}
+
+/**
+ * Mean over the patch grid of 1 − cos(Φ_p(a), Φ_p(b)) with the extractor's patch tap (the pseudo-masks' feature
+ * dissimilarity); images are centre-cropped to a multiple of 16 (MobileNet) or of the patch size (DINO: 14 or 16).
+ */
+export async function patchDissimilarity(f: LoadedFeatures, a: Float32Array, b: Float32Array, h: number, w: number): Promise<number> {
+  const unit = f.patchTap === "patch" ? (f.label.startsWith("dinov2") ? 14 : 16) : 16;
+  const ch = Math.floor(h / unit) * unit;
+  const cw = Math.floor(w / unit) * unit;
+  const x = np.array(centreCrop(a, 3, h, w, ch, cw)).reshape([1, 3, ch, cw]);
+  const y = np.array(centreCrop(b, 3, h, w, ch, cw)).reshape([1, 3, ch, cw]);
+  const fa = f.extractor.extract(x, [f.patchTap]).get(f.patchTap)!;
+  const fb = f.extractor.extract(y, [f.patchTap]).get(f.patchTap)!;
+  const dot = np.sum(fa.ref.mul(fb.ref), 1);
+  const na = np.sqrt(np.sum(np.square(fa), 1));
+  const nb = np.sqrt(np.sum(np.square(fb), 1));
+  const cos = dot.div(na.mul(nb).add(1e-12));
+  return 1 - ((await np.mean(cos).data()) as Float32Array)[0]!;
 }

@@ -90,8 +90,12 @@ describe("wildrayzer compare", () => {
   it("an image with itself: PSNR inf, SSIM 1, distance 0; different sizes exit 2 with one line", async () => {
     const same = await runCli(["compare", "--a", frame("fern", "00000.jpg"), "--b", frame("fern", "00000.jpg"), "--json"]);
     assert.equal(same.code, 0, same.stderr);
-    const j = JSON.parse(same.stdout) as { psnr: number | null; identical: boolean; ssim: number; perceptual: number };
+    const j = JSON.parse(same.stdout) as { psnr: number | null; identical: boolean; ssim: number; perceptual: number; featureDissimilarity: number };
     assert.deepEqual([j.psnr, j.identical, j.ssim, j.perceptual], [null, true, 1, 0]);
+    assert.ok(Math.abs(j.featureDissimilarity) < 1e-5, `feature dissimilarity of an image with itself: ${j.featureDissimilarity}`);
+    const badSpec = await runCli(["compare", "--a", frame("fern", "00000.jpg"), "--b", frame("fern", "00000.jpg"), "--features", "resnet:x.safetensors"]);
+    assert.equal(badSpec.code, 2, badSpec.stderr);
+    assert.match(badSpec.stderr, /--features resnet:x\.safetensors: expected mobilenet, or KIND:FILE/);
     const text = await runCli(["compare", "--a", frame("fern", "00000.jpg"), "--b", frame("fern", "00000.jpg")]);
     assert.match(text.stdout, /^PSNR +inf \(identical\)$/m);
     const small = join(dir, "small.png");
@@ -100,5 +104,10 @@ describe("wildrayzer compare", () => {
     assert.equal(bad.code, 2);
     assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
     assert.match(bad.stderr, /small\.png: image is 64×48 \(w×h\), .* compare needs the same size/);
+    // LPIPS weights are bring-your-own: the tiny test fixture has the official names but reduced widths
+    const lp = await runCli(["compare", "--a", frame("fern", "00000.jpg"), "--b", frame("fern", "00001.jpg"), "--lpips", `alex:${new URL("../fixtures/lpips_alex_tiny.safetensors", import.meta.url).pathname}`]);
+    assert.equal(lp.code, 2, lp.stderr);
+    assert.equal(lp.stderr.trim().split("\n").length, 1, lp.stderr);
+    assert.match(lp.stderr, /lpips_alex_tiny\.safetensors: .*wrong shape/);
   });
 });

@@ -285,3 +285,26 @@ function numel(shape: readonly number[]): number {
 function oneLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " ").trim();
 }
+
+/**
+ * Checks a decoded file against the tensors a model needs (`required`) and may have (`optional`), by name and
+ * shape; any mismatch throws one `WildrayzerError` line: `FILE: tensors do not match WHAT; missing …; unexpected …;
+ * wrong shape …` (at most LIST_LIMIT names per kind).
+ */
+export function checkTensors(file: SafetensorsFile, required: ReadonlyMap<string, number[]>, optional: ReadonlyMap<string, number[]>, fileName: string, what: string): void {
+  const missing = [...required.keys()].filter((n) => !file.tensors.has(n));
+  const unexpected = [...file.tensors.keys()].filter((n) => !required.has(n) && !optional.has(n));
+  const misShaped = [...file.tensors]
+    .filter(([n, t]) => {
+      const want = required.get(n) ?? optional.get(n);
+      return want !== undefined && !sameShape(t.shape, want);
+    })
+    .map(([n, t]) => `${n} [${t.shape}] (expected [${required.get(n) ?? optional.get(n)}])`);
+  if (missing.length + unexpected.length + misShaped.length === 0) return;
+  const parts = [
+    missing.length ? `missing ${missing.length}: ${listNames(missing)}` : "",
+    unexpected.length ? `unexpected ${unexpected.length}: ${listNames(unexpected)}` : "",
+    misShaped.length ? `wrong shape ${misShaped.length}: ${listNames(misShaped)}` : "",
+  ].filter((p) => p !== "");
+  throw new WildrayzerError(`${fileName}: tensors do not match ${what}; ${parts.join("; ")}`);
+}

@@ -39,7 +39,7 @@ import { WildrayzerError } from "../engine/errors.ts";
 import { readFileChecked } from "../engine/files.ts";
 import { layerNorm, linear, type Linear, type Norm } from "../engine/layers.ts";
 import { dispose, ref } from "../engine/params.ts";
-import { decodeSafetensors, type SafetensorsFile } from "../engine/safetensors.ts";
+import { decodeSafetensors, type SafetensorsFile, checkTensors } from "../engine/safetensors.ts";
 import type { FeatureExtractor } from "./mobilenetV2.ts";
 
 type DinoCommon = {
@@ -133,32 +133,13 @@ export function dinoTensorShapes(cfg: DinoConfig): { required: Map<string, numbe
   return { required: req, optional: new Map([["mask_token", [1, d]]]) };
 }
 
-/** Names listed per kind in a mismatch message before "and N more" (as engine/safetensors.ts). */
-const LIST_LIMIT = 8;
-
 /**
  * DINO parameters from a decoded file with the official keys (see the header). A file that does not match `cfg`
  * throws one `WildrayzerError` line listing the missing, unexpected and mis-shaped tensors. Returns new arrays.
  */
 export function dinoParamsFromSafetensors(file: SafetensorsFile, cfg: DinoConfig, fileName: string): DinoParams {
   const { required, optional } = dinoTensorShapes(cfg);
-  const missing = [...required.keys()].filter((n) => !file.tensors.has(n));
-  const unexpected = [...file.tensors.keys()].filter((n) => !required.has(n) && !optional.has(n));
-  const misShaped = [...file.tensors]
-    .filter(([n, t]) => {
-      const want = required.get(n) ?? optional.get(n);
-      return want !== undefined && (want.length !== t.shape.length || want.some((s, i) => s !== t.shape[i]));
-    })
-    .map(([n, t]) => `${n} [${t.shape}] (expected [${required.get(n) ?? optional.get(n)}])`);
-  if (missing.length + unexpected.length + misShaped.length > 0) {
-    const list = (names: string[]) => names.slice(0, LIST_LIMIT).join(", ") + (names.length > LIST_LIMIT ? ` and ${names.length - LIST_LIMIT} more` : "");
-    const parts = [
-      missing.length ? `missing ${missing.length}: ${list(missing)}` : "",
-      unexpected.length ? `unexpected ${unexpected.length}: ${list(unexpected)}` : "",
-      misShaped.length ? `wrong shape ${misShaped.length}: ${list(misShaped)}` : "",
-    ].filter((s) => s !== "");
-    throw new WildrayzerError(`${fileName}: tensors do not match ${describe(cfg)}; ${parts.join("; ")}`);
-  }
+  checkTensors(file, required, optional, fileName, `${describe(cfg)}`);
   const host = (name: string) => file.tensors.get(name)!;
   const tensor = (name: string) => np.array(host(name).data, { shape: host(name).shape });
   const transposed = (name: string, data = host(name).data): JArray => {

@@ -27,7 +27,7 @@ import { lax, numpy as np, type Array as JArray } from "@jax-js/jax";
 import { WildrayzerError } from "../engine/errors.ts";
 import { readFileChecked } from "../engine/files.ts";
 import { dispose, ref } from "../engine/params.ts";
-import { decodeSafetensors, type SafetensorsFile } from "../engine/safetensors.ts";
+import { decodeSafetensors, type SafetensorsFile, checkTensors } from "../engine/safetensors.ts";
 
 export type LpipsNet = "vgg" | "alex";
 
@@ -110,32 +110,13 @@ export function lpipsTensorShapes(cfg: LpipsConfig): { required: Map<string, num
   return { required, optional };
 }
 
-/** Names listed per kind in a mismatch message before "and N more" (as engine/safetensors.ts). */
-const LIST_LIMIT = 8;
-
 /**
  * LPIPS parameters from a decoded file (see the header for the names). A file that does not match `cfg` throws
  * one `WildrayzerError` line listing the missing, unexpected and mis-shaped tensors. Returns new arrays.
  */
 export function lpipsParamsFromSafetensors(file: SafetensorsFile, cfg: LpipsConfig, fileName: string): LpipsParams {
   const { required, optional } = lpipsTensorShapes(cfg);
-  const missing = [...required.keys()].filter((n) => !file.tensors.has(n));
-  const unexpected = [...file.tensors.keys()].filter((n) => !required.has(n) && !optional.has(n));
-  const misShaped = [...file.tensors]
-    .filter(([n, t]) => {
-      const want = required.get(n) ?? optional.get(n);
-      return want !== undefined && (want.length !== t.shape.length || want.some((d, i) => d !== t.shape[i]));
-    })
-    .map(([n, t]) => `${n} [${t.shape}] (expected [${required.get(n) ?? optional.get(n)}])`);
-  if (missing.length + unexpected.length + misShaped.length > 0) {
-    const list = (names: string[]) => names.slice(0, LIST_LIMIT).join(", ") + (names.length > LIST_LIMIT ? ` and ${names.length - LIST_LIMIT} more` : "");
-    const parts = [
-      missing.length ? `missing ${missing.length}: ${list(missing)}` : "",
-      unexpected.length ? `unexpected ${unexpected.length}: ${list(unexpected)}` : "",
-      misShaped.length ? `wrong shape ${misShaped.length}: ${list(misShaped)}` : "",
-    ].filter((p) => p !== "");
-    throw new WildrayzerError(`${fileName}: tensors do not match LPIPS-${cfg.net} (widths ${cfg.widths.join(", ")}); ${parts.join("; ")}`);
-  }
+  checkTensors(file, required, optional, fileName, `LPIPS-${cfg.net} (widths ${cfg.widths.join(", ")})`);
   const tensor = (name: string, fallback?: number[]): JArray => {
     const t = file.tensors.get(name);
     return t ? np.array(t.data, { shape: t.shape }) : np.array(new Float32Array(fallback!), { shape: [1, 3, 1, 1] });

@@ -1,0 +1,74 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { fuseDissimilarity, fusionWeights, zscoreFrames } from "../../src/masks/fuse.ts";
+import { kmeans } from "../../src/masks/kmeans.ts";
+import { quantile, voteClusters } from "../../src/masks/vote.ts";
+import { makeRng } from "../../src/engine/rng.ts";
+
+const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) => {
+  assert.equal(a.length, b.length, `${what}: lengths`);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= tol, `${what}[${i}]: ${a[i]} vs ${b[i]}`);
+};
+
+describe("pseudo-mask z-scores and fusion", () => {
+  it("z-scores each frame with Bessel's correction (hand-computed)", () => {
+    const z = zscoreFrames(new Float32Array([1, 2, 3, 4, 10, 10, 10, 14]), 2);
+    const s1 = Math.sqrt(5 / 3); // std of 1..4 with n − 1
+    close(z.subarray(0, 4), [-1.5 / s1, -0.5 / s1, 0.5 / s1, 1.5 / s1], 1e-6, "frame 0");
+    const s2 = Math.sqrt((3 * 1 + 9) / 3); // values 10,10,10,14: mean 11, squared deviations 1,1,1,9
+    close(z.subarray(4), [-1 / s2, -1 / s2, -1 / s2, 3 / s2], 1e-6, "frame 1");
+  });
+
+  it("fuses w_feat·Z(feat) + w_ssim·Z(ssim), weights summing to 1", () => {
+    const feat = new Float32Array([0, 1, 2, 3]);
+    const ssim = new Float32Array([3, 2, 1, 0]);
+    close(fuseDissimilarity(feat, ssim, 1, { feat: 1, ssim: 0 }), zscoreFrames(feat, 1), 1e-7, "features only");
+    close(fuseDissimilarity(feat, ssim, 1, { feat: 0.5, ssim: 0.5 }), [0, 0, 0, 0], 1e-7, "opposite maps cancel");
+    assert.throws(() => fuseDissimilarity(feat, ssim, 1, { feat: 0.6, ssim: 0.6 }), /sum to 1/);
+  });
+
+  it("moves weight from features to SSIM as the renderer's PSNR rises", () => {
+    const ws = [12, 18, 20, 23, 26, 28, 35].map((p) => fusionWeights(p));
+    assert.deepEqual([ws[0], ws[1]], [{ feat: 1, ssim: 0 }, { feat: 1, ssim: 0 }]);
+    close([ws.at(-1)!.feat, ws.at(-1)!.ssim], [0.3, 0.7], 1e-12, "good renders");
+    for (let i = 1; i < ws.length; i++) assert.ok(ws[i]!.ssim >= ws[i - 1]!.ssim && Math.abs(ws[i]!.feat + ws[i]!.ssim - 1) < 1e-12, `step ${i}`);
+  });
+});
+
+describe("k-means and cross-frame voting", () => {
+  it("k-means++ separates three blobs and is deterministic for a seed", () => {
+    const rng = makeRng(5);
+    const centres = [[0, 0], [5, 5], [-5, 4]];
+    const pts = new Float32Array(90 * 2);
+    for (let i = 0; i < 90; i++) {
+      const c = centres[i % 3]!;
+      pts[2 * i] = c[0]! + 0.3 * (rng.next() - 0.5);
+      pts[2 * i + 1] = c[1]! + 0.3 * (rng.next() - 0.5);
+    }
+    const a = kmeans(pts, 90, 2, 3, { seed: 42 });
+    for (let i = 3; i < 90; i++) assert.equal(a.labels[i], a.labels[i % 3], `point ${i} joins its blob`);
+    assert.equal(new Set(a.labels).size, 3, "three clusters");
+    assert.deepEqual(Array.from(kmeans(pts, 90, 2, 3, { seed: 42 }).labels), Array.from(a.labels), "same seed, same labels");
+    assert.ok(a.iterations <= 20, "at most 20 Lloyd iterations");
+  });
+
+  it("keeps a cluster salient in every frame and drops a one-frame blip", () => {
+    const frames = 6;
+    const n = 16;
+    const k = 10; // cluster 0: the mover (patches 0–1), cluster 1: a blip (patch 5), clusters 2–9: background
+    const labels = new Int32Array(frames * n);
+    const fused = new Float32Array(frames * n);
+    for (let f = 0; f < frames; f++) {
+      for (let p = 0; p < n; p++) {
+        const i = f * n + p;
+        labels[i] = p < 2 ? 0 : p === 5 ? 1 : 2 + (p % 8);
+        fused[i] = p < 2 ? 3 : p === 5 ? (f === 2 ? 30 : -0.2) : -0.2 + 0.01 * p; // the blip is background except in frame 2
+      }
+    }
+    const { mask, dynamic } = voteClusters(fused, labels, frames, k, { topQuantile: 0.8, frameQuantile: 0.75, minFrames: 4 });
+    assert.equal(dynamic[0], true, "the consistently salient cluster is dynamic");
+    assert.equal(dynamic[1], false, "the one-frame blip is dropped (its mean is high, but only in 1 frame)");
+    assert.ok(quantile(Array.from({ length: k }, (_, c) => c), 0.8) < 9, "sanity: quantile interpolates");
+    assert.equal(mask.reduce((a, b) => a + b, 0), frames * 2, "exactly the mover's patches in every frame");
+  });
+});

@@ -72,3 +72,25 @@ describe("k-means and cross-frame voting", () => {
     assert.equal(mask.reduce((a, b) => a + b, 0), frames * 2, "exactly the mover's patches in every frame");
   });
 });
+
+describe("pseudo-mask dissimilarity maps", () => {
+  it("SSIM dissimilarity: 0 for identical images, the hand-computed value for constants, high only where changed", async () => {
+    const { ssimDissimilarityMap, blockMean } = await import("../../src/masks/dissimilarity.ts");
+    const h = 32;
+    const w = 32;
+    const rng = makeRng(9);
+    const a = Float32Array.from({ length: 3 * h * w }, () => rng.next());
+    assert.ok(ssimDissimilarityMap(a, a, h, w).every((v) => Math.abs(v) < 1e-12), "identical → 0");
+    // constants 0.5 and 0.25 quantise to 127 and 63 (truncation); variances are 0
+    const C1 = (0.01 * 255) ** 2;
+    const want = 1 - (2 * 127 * 63 + C1) / (127 ** 2 + 63 ** 2 + C1);
+    const d = ssimDissimilarityMap(new Float32Array(3 * h * w).fill(0.5), new Float32Array(3 * h * w).fill(0.25), h, w);
+    assert.ok(d.every((v) => Math.abs(v - want) < 1e-12), `constants: ${d[0]} vs ${want}`);
+    // change an 8×8 block: the pooled map is highest on that block
+    const b = Float32Array.from(a);
+    for (let c = 0; c < 3; c++) for (let y = 8; y < 16; y++) for (let x = 16; x < 24; x++) b[(c * h + y) * w + x] = 1 - b[(c * h + y) * w + x]!;
+    const pooled = blockMean(ssimDissimilarityMap(a, b, h, w), h, w, 8);
+    const top = pooled.indexOf(Math.max(...pooled));
+    assert.equal(top, 1 * 4 + 2, `the changed block (row 1, column 2) is the most dissimilar: ${Array.from(pooled).map((v) => v.toFixed(2))}`);
+  });
+});

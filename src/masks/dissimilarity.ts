@@ -1,0 +1,86 @@
+/**
+ * Pseudo-mask stages 1–3 (SPEC §5): how differently a static rendering Î shows a target frame I.
+ * - Feature dissimilarity on the patch grid: D_feat(p) = 1 − cos(φ_p(I), φ_p(Î)) from any backbone's patch tap.
+ * - SSIM dissimilarity as the official code computes it: both images quantised to uint8 (truncating x·255), a
+ *   uniform 11×11 window with reflected borders, K1 = 0.01, K2 = 0.03, data range 255, covariances normalised by
+ *   N − 1 (scikit-image's defaults), averaged over channels; D_ssim = 1 − SSIM on the full map, then block-averaged
+ *   to the patch grid.
+ */
+import { numpy as np, type Array as JArray } from "@jax-js/jax";
+
+/**
+ * 1 − cos per patch of two feature maps (the caller runs the backbone: masks/ sits beside features/ and does not
+ * import it). Consumes `fa`, `fb` [f, c, gh, gw]; returns [f, gh·gw] on the host and the grid size.
+ */
+export async function featureDissimilarity(fa: JArray, fb: JArray): Promise<{ map: Float32Array; gh: number; gw: number }> {
+  const [f, , gh, gw] = fa.shape as [number, number, number, number];
+  const dot = np.sum(fa.ref.mul(fb.ref), 1);
+  const na = np.sqrt(np.sum(np.square(fa), 1));
+  const nb = np.sqrt(np.sum(np.square(fb), 1));
+  const d = np.subtract(1, dot.div(na.mul(nb).add(1e-12))).reshape([f, gh * gw]);
+  return { map: (await d.data()) as Float32Array, gh, gw };
+}
+
+/** SSIM dissimilarity 1 − SSIM per pixel, the official pseudo-mask variant (header); planar [3, h, w] in [0, 1]. */
+export function ssimDissimilarityMap(a: ArrayLike<number>, b: ArrayLike<number>, h: number, w: number): Float64Array {
+  const n = h * w;
+  const q = (v: number) => Math.floor(Math.min(1, Math.max(0, v)) * 255); // truncating uint8 cast
+  const win = 11;
+  const r = 5;
+  const np_ = win * win;
+  const cov = np_ / (np_ - 1); // sample covariance
+  const C1 = (0.01 * 255) ** 2;
+  const C2 = (0.03 * 255) ** 2;
+  const ref = (i: number, m: number) => {
+    let j = i;
+    while (j < 0 || j >= m) j = j < 0 ? -j - 1 : 2 * m - j - 1; // reflect (edge repeated: 'symmetric' padding as scipy's 'reflect')
+    return j;
+  };
+  const box = (src: Float64Array) => {
+    const tmp = new Float64Array(n);
+    const out = new Float64Array(n);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let t = -r; t <= r; t++) s += src[y * w + ref(x + t, w)]!;
+      tmp[y * w + x] = s / win;
+    }
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let t = -r; t <= r; t++) s += tmp[ref(y + t, h) * w + x]!;
+      out[y * w + x] = s / win;
+    }
+    return out;
+  };
+  const d = new Float64Array(n);
+  for (let c = 0; c < 3; c++) {
+    const x = Float64Array.from({ length: n }, (_, i) => q(a[c * n + i]!));
+    const y = Float64Array.from({ length: n }, (_, i) => q(b[c * n + i]!));
+    const ux = box(x);
+    const uy = box(y);
+    const uxx = box(x.map((v) => v * v));
+    const uyy = box(y.map((v) => v * v));
+    const uxy = box(x.map((v, i) => v * y[i]!));
+    for (let i = 0; i < n; i++) {
+      const vx = cov * (uxx[i]! - ux[i]! * ux[i]!);
+      const vy = cov * (uyy[i]! - uy[i]! * uy[i]!);
+      const vxy = cov * (uxy[i]! - ux[i]! * uy[i]!);
+      const s = ((2 * ux[i]! * uy[i]! + C1) * (2 * vxy + C2)) / ((ux[i]! ** 2 + uy[i]! ** 2 + C1) * (vx + vy + C2));
+      d[i] = d[i]! + (1 - s) / 3;
+    }
+  }
+  return d;
+}
+
+/** Block mean of an [h, w] map down to [h/s, w/s] (s divides both). */
+export function blockMean(map: ArrayLike<number>, h: number, w: number, s: number): Float32Array {
+  const gh = h / s;
+  const gw = w / s;
+  const out = new Float32Array(gh * gw);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const o = Math.floor(y / s) * gw + Math.floor(x / s);
+      out[o] = out[o]! + map[y * w + x]! / (s * s);
+    }
+  }
+  return out;
+}

@@ -94,3 +94,47 @@ describe("pseudo-mask dissimilarity maps", () => {
     assert.equal(top, 1 * 4 + 2, `the changed block (row 1, column 2) is the most dissimilar: ${Array.from(pooled).map((v) => v.toFixed(2))}`);
   });
 });
+
+describe("pixel refinement (morphology + GrabCut, OpenCV.js)", () => {
+  it("turns a blocky patch seed into the true shape of a drawn object", async () => {
+    const { refineMask } = await import("../../src/masks/refine.ts");
+    const h = 64;
+    const w = 64;
+    const rng = makeRng(4);
+    // a red disk (radius 14 at (30, 34)) on a grey-green noisy background
+    const truth = new Uint8Array(h * w);
+    const image = new Float32Array(3 * h * w);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x;
+        const inside = (x - 30) ** 2 + (y - 34) ** 2 <= 14 ** 2;
+        truth[i] = inside ? 1 : 0;
+        const noise = 0.06 * (rng.next() - 0.5);
+        const [r, g, b] = inside ? [0.85, 0.15, 0.12] : [0.45, 0.55, 0.45];
+        image[i] = r + noise;
+        image[h * w + i] = g + noise;
+        image[2 * h * w + i] = b + noise;
+      }
+    }
+    // the seed: 8×8 patches with more than half their pixels on the disk
+    const g = 8;
+    const seed = new Uint8Array(g * g);
+    for (let py = 0; py < g; py++) for (let px = 0; px < g; px++) {
+      let s = 0;
+      for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) s += truth[(py * 8 + y) * w + px * 8 + x]!;
+      seed[py * g + px] = s > 32 ? 1 : 0;
+    }
+    const iou = (m: Uint8Array) => {
+      let inter = 0;
+      let uni = 0;
+      for (let i = 0; i < m.length; i++) {
+        inter += m[i]! & truth[i]!;
+        uni += m[i]! | truth[i]!;
+      }
+      return inter / uni;
+    };
+    const r = await refineMask(seed, g, g, image, h, w);
+    assert.ok(r.grabcutUsed, "GrabCut ran");
+    assert.ok(iou(r.final) > 0.9 && iou(r.final) > iou(r.upsampled) + 0.05, `IoU blocky seed ${iou(r.upsampled).toFixed(3)} → refined ${iou(r.final).toFixed(3)}`);
+  });
+});

@@ -54,7 +54,7 @@ function demoConfig(path: SynthConfig["path"]): SynthConfig {
 export function registerDemo(program: Command, globals: () => GlobalOptions): void {
   program
     .command("demo")
-    .description("check the array engine, synthesize three small dynamic scenes and write an HTML report of them")
+    .description("check the array engine, evaluate the shipped model on unseen scenes, synthesize three dynamic scenes, write an HTML report")
     .option("--out <dir>", "output folder for the scenes and the report", join("out", "demo"))
     .option("--model <file>", "trained model to show (default: the shipped models/small.safetensors)")
     .option("--eval-scenes <n>", "held-out scenes for the model's metrics table", "32")

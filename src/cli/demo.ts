@@ -116,7 +116,10 @@ async function modelResults(file: string, evalScenes: number, g: GlobalOptions, 
   return modelSection({
     title: `Trained model: ${model.imageSize}² RayZer, ${meta.step} steps, on held-out static scenes`,
     note:
-      `Stage-1 RayZer (${meta.run.data.path} camera paths, ${meta.run.data.texture} textures) trained self-supervised without pose labels. ` +
+      `Stage-1 RayZer (${meta.run.data.path} camera paths, ${meta.run.data.texture} textures) trained self-supervised` +
+      (meta.run.train.poseWarmupSteps > 0
+        ? `, with the labelled pose warm-up ablation: for its first ${meta.run.train.poseWarmupSteps} steps half of each batch was rendered with the generator's true cameras. `
+        : " without pose labels. ") +
       "Targets are rendered from the cameras the model predicts. A model must beat both baselines to have learned anything.",
     report,
     metrics,

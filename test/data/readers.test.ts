@@ -10,8 +10,8 @@ import { writeNpy } from "../../src/data/npy.ts";
 import { WildrayzerError } from "../../src/engine/errors.ts";
 import { fakeScene } from "../helpers/fakeScene.ts";
 import { runCli } from "../helpers/cli.ts";
+import { REAL, noReal } from "../helpers/realData.ts";
 
-const REAL = new URL("../../../shared/data/real/", import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), "wrz-readers-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
@@ -41,7 +41,7 @@ async function rejectsLine(p: Promise<unknown>, pattern: RegExp): Promise<void> 
   });
 }
 
-describe("sample clips from ../shared/data/real", () => {
+describe("sample clips from ../shared/data/real", { skip: noReal }, () => {
   it("tennis loads as DAVIS-style frames + masks, with a small moving region in every frame", async () => {
     const c = await readClip(join(REAL, "tennis"), { size: 64 });
     assert.equal(c.format, "davis");
@@ -263,7 +263,7 @@ describe("LLFF and scene JSON", () => {
 });
 
 describe("wildrayzer inspect", () => {
-  it("prints format, frames, sizes, masks and cameras; a bad path exits 2 with one line", async () => {
+  it("prints format, frames, sizes, masks and cameras; a bad path exits 2 with one line", { skip: noReal }, async () => {
     const ok = await runCli(["inspect", join(REAL, "tennis"), "--json"]);
     assert.equal(ok.code, 0, ok.stderr);
     const s = JSON.parse(ok.stdout) as { format: string; frames: number; masks: number; originalSizes: string[] };

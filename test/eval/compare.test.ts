@@ -12,8 +12,8 @@ import { loadMobilenetV2, MOBILENET_TAPS, type FeatureExtractor } from "../../sr
 import { decodeImage } from "../../src/data/images.ts";
 import { readClip } from "../../src/data/readers/index.ts";
 import { makeRng } from "../../src/engine/rng.ts";
+import { REAL, noReal } from "../helpers/realData.ts";
 
-const REAL = new URL("../../../shared/data/real/", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "wrz-compare-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let fx: FeatureExtractor;
@@ -24,7 +24,7 @@ before(async () => {
 
 const frame = (clip: string, f: string) => join(REAL, clip, "frames", f);
 
-describe("image distances on real photos", () => {
+describe("image distances on real photos", { skip: noReal }, () => {
   for (const [clip, f] of [["tennis", "00010.jpg"], ["fern", "00003.jpg"]] as const) {
     it(`${clip}: PSNR and SSIM fall and the perceptual distance grows with stronger blur, noise and JPEG`, async () => {
       const bytes = (await sharp(frame(clip, f)).png().toBuffer()) as Buffer;
@@ -86,7 +86,7 @@ describe("image distances on real photos", () => {
   });
 });
 
-describe("wildrayzer compare", () => {
+describe("wildrayzer compare", { skip: noReal }, () => {
   it("an image with itself: PSNR inf, SSIM 1, distance 0; different sizes exit 2 with one line", async () => {
     const same = await runCli(["compare", "--a", frame("fern", "00000.jpg"), "--b", frame("fern", "00000.jpg"), "--json"]);
     assert.equal(same.code, 0, same.stderr);

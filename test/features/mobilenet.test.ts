@@ -10,8 +10,8 @@ import { buildKerasGraph } from "../../src/features/kerasGraph.ts";
 import { readClip } from "../../src/data/readers/index.ts";
 import { WildrayzerError } from "../../src/engine/errors.ts";
 import { makeRng } from "../../src/engine/rng.ts";
+import { REAL, noReal } from "../helpers/realData.ts";
 
-const REAL = new URL("../../../shared/data/real/", import.meta.url).pathname;
 let fx: FeatureExtractor;
 before(async () => {
   await engine();
@@ -19,7 +19,7 @@ before(async () => {
 });
 
 describe("bundled MobileNetV2 (nsfwjs) in our engine", () => {
-  it("matches the package's own tfjs model on a real frame at every tap (relative error < 1e-5)", async () => {
+  it("matches the package's own tfjs model on a real frame at every tap (relative error < 1e-5)", { skip: noReal }, async () => {
     await tf.setBackend("cpu");
     const S = 224; // the model's fixed input size in its tfjs topology
     const clip = await readClip(join(REAL, "tennis"), { size: S, maxFrames: 2 });

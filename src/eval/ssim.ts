@@ -27,38 +27,37 @@ export type SsimPadding = "valid" | "reflect";
 
 /** Separable Gaussian filter of one channel [h, w]; "valid" shrinks by 10, "reflect" keeps the size. */
 function blur(src: Float64Array, h: number, w: number, taps: Float64Array, pad: SsimPadding): { data: Float64Array; h: number; w: number } {
+  // rows, then columns (as rows of the transpose): the same sums in the same order as two explicit passes
+  const { data: a, cols: ow } = filterRows(src, h, w, taps, pad);
+  const { data: b, cols: oh } = filterRows(transpose(a, h, ow), ow, h, taps, pad);
+  return { data: transpose(b, ow, oh), h: oh, w: ow };
+}
+
+/** Each row of [rows, cols] filtered with `taps`: "valid" shrinks it by taps − 1, "reflect" mirrors the ends. */
+function filterRows(src: Float64Array, rows: number, cols: number, taps: Float64Array, pad: SsimPadding): { data: Float64Array; cols: number } {
   const r = (taps.length - 1) / 2;
-  const ref = (i: number, n: number) => {
+  const ref = (i: number) => {
     // mirror without repeating the edge: -1 → 1, n → n − 2 (repeat for tiny images)
     let j = i;
-    while (j < 0 || j >= n) j = j < 0 ? -j : 2 * (n - 1) - j;
+    while (j < 0 || j >= cols) j = j < 0 ? -j : 2 * (cols - 1) - j;
     return j;
   };
-  const ow = pad === "valid" ? w - 2 * r : w;
-  const oh = pad === "valid" ? h - 2 * r : h;
-  const tmp = new Float64Array(h * ow);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < ow; x++) {
+  const oc = pad === "valid" ? cols - 2 * r : cols;
+  const out = new Float64Array(rows * oc);
+  for (let y = 0; y < rows; y++) {
+    for (let x = 0; x < oc; x++) {
       let s = 0;
-      for (let t = 0; t < taps.length; t++) {
-        const xx = pad === "valid" ? x + t : ref(x + t - r, w);
-        s += taps[t]! * src[y * w + xx]!;
-      }
-      tmp[y * ow + x] = s;
+      for (let t = 0; t < taps.length; t++) s += taps[t]! * src[y * cols + (pad === "valid" ? x + t : ref(x + t - r))]!;
+      out[y * oc + x] = s;
     }
   }
-  const out = new Float64Array(oh * ow);
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      let s = 0;
-      for (let t = 0; t < taps.length; t++) {
-        const yy = pad === "valid" ? y + t : ref(y + t - r, h);
-        s += taps[t]! * tmp[yy * ow + x]!;
-      }
-      out[y * ow + x] = s;
-    }
-  }
-  return { data: out, h: oh, w: ow };
+  return { data: out, cols: oc };
+}
+
+function transpose(src: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(rows * cols);
+  for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) out[x * rows + y] = src[y * cols + x]!;
+  return out;
 }
 
 /**

@@ -81,16 +81,23 @@ def rms_norm(p, x, eps):
     return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * p.weight
 
 
-class Mlp(nn.Module):
-    """GELU MLP d → hidden → d, no biases, exact (erf) GELU."""
+class TwoLayer(nn.Module):
+    """fc2(act(fc1 x)), d_in → hidden → d_out: the block MLP (exact GELU, no biases) and the PE / head MLPs
+    (SiLU, biases). Parameter names fc1 / fc2 as ours."""
 
-    def __init__(self, d, hidden, std):
+    def __init__(self, d_in, hidden, d_out, act, bias, std=0.02):
         super().__init__()
-        self.fc1 = make_linear(d, hidden, std=std)
-        self.fc2 = make_linear(hidden, d, std=std)
+        self.fc1 = make_linear(d_in, hidden, bias=bias, std=std)
+        self.fc2 = make_linear(hidden, d_out, bias=bias, std=std)
+        self.act = act
 
     def forward(self, x):
-        return self.fc2(F.gelu(self.fc1(x)))
+        return self.fc2(self.act(self.fc1(x)))
+
+
+def Mlp(d, hidden, std):
+    """GELU MLP d → hidden → d, no biases, exact (erf) GELU."""
+    return TwoLayer(d, hidden, d, F.gelu, False, std)
 
 
 class Block(nn.Module):
@@ -175,16 +182,9 @@ def position_table(cfg):
     return torch.from_numpy(table)
 
 
-class PeMlp(nn.Module):
-    """d → d (bias) → SiLU → d → d (bias)."""
-
-    def __init__(self, d_in, d, d_out):
-        super().__init__()
-        self.fc1 = make_linear(d_in, d, bias=True)
-        self.fc2 = make_linear(d, d_out, bias=True)
-
-    def forward(self, x):
-        return self.fc2(F.silu(self.fc1(x)))
+def PeMlp(d_in, d, d_out):
+    """d_in → d (bias) → SiLU → d_out (bias)."""
+    return TwoLayer(d_in, d, d_out, F.silu, True)
 
 
 class Tokenizer(nn.Module):

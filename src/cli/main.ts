@@ -18,6 +18,7 @@ import { registerInspect } from "./inspect.ts";
 import { registerRender } from "./render.ts";
 import { registerExport } from "./export.ts";
 import { registerCompare } from "./compare.ts";
+import { registerMasks } from "./masks.ts";
 
 /** Options every command sees (set before or after the command name). */
 export type GlobalOptions = {
@@ -65,6 +66,7 @@ export function buildProgram(): Command {
   registerRender(program, globals);
   registerExport(program, globals);
   registerCompare(program, globals);
+  registerMasks(program, globals);
   return program;
 }
 

@@ -59,3 +59,27 @@ export function uncropIntrinsics(k: Readonly<Intrinsics>, map: CropMap): Intrins
 export function workingToOriginal(x: number, y: number, map: CropMap): [number, number] {
   return [(x * map.region.w) / map.size.w + map.region.x0, (y * map.region.h) / map.size.h + map.region.y0];
 }
+
+/**
+ * A working-size binary mask brought back to its original frame: bilinear on the 0/1 values inside the kept region,
+ * thresholded at 0.5; pixels outside the region (cropped away) are 0. Returns [orig.h, orig.w].
+ */
+export function uncropMask(mask: ArrayLike<number>, map: CropMap): Uint8Array {
+  const { orig, region, size } = map;
+  const out = new Uint8Array(orig.h * orig.w);
+  const at = (x: number, y: number) => (mask[Math.min(size.h - 1, Math.max(0, y)) * size.w + Math.min(size.w - 1, Math.max(0, x))]! > 0 ? 1 : 0);
+  for (let y = region.y0; y < region.y0 + region.h; y++) {
+    // working-image coordinate of this pixel's centre, relative to working pixel centres
+    const wy = ((y + 0.5 - region.y0) * size.h) / region.h - 0.5;
+    const y0 = Math.floor(wy);
+    const fy = wy - y0;
+    for (let x = region.x0; x < region.x0 + region.w; x++) {
+      const wx = ((x + 0.5 - region.x0) * size.w) / region.w - 0.5;
+      const x0 = Math.floor(wx);
+      const fx = wx - x0;
+      const v = (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) + fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1));
+      out[y * orig.w + x] = v >= 0.5 ? 1 : 0;
+    }
+  }
+  return out;
+}

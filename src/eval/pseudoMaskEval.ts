@@ -11,7 +11,8 @@ import { makeRng } from "../engine/rng.ts";
 import { HELD_OUT_SEED_START, type SynthConfig } from "../data/config.ts";
 import { generateScene } from "../data/synth/index.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
-import { maskIou, pseudoMasks, type PseudoMaskOptions } from "../masks/pipeline.ts";
+import { maskIou, pseudoMasks, type PseudoMaskInput, type PseudoMaskOptions } from "../masks/pipeline.ts";
+import { gaussianBlur } from "../masks/dissimilarity.ts";
 
 /** Degradation strengths: 0 none … 3 strong. */
 export const DEGRADATION_LEVELS = [
@@ -26,7 +27,7 @@ export type Degradation = (typeof DEGRADATION_LEVELS)[number];
 export function degradeStatic(img: Float32Array, h: number, w: number, d: Degradation, seed: number): Float32Array {
   const rng = makeRng(seed);
   const n = h * w;
-  let out = Float32Array.from(img);
+  let out: Float32Array = Float32Array.from(img);
   if (d.shift > 0) {
     const angle = rng.next() * 2 * Math.PI;
     const [dx, dy] = [d.shift * Math.cos(angle), d.shift * Math.sin(angle)];
@@ -43,25 +44,7 @@ export function degradeStatic(img: Float32Array, h: number, w: number, d: Degrad
       out[c * n + y * w + x] = (1 - fy) * ((1 - fx) * at(c, y0, x0) + fx * at(c, y0, x0 + 1)) + fy * ((1 - fx) * at(c, y0 + 1, x0) + fx * at(c, y0 + 1, x0 + 1));
     }
   }
-  if (d.blur > 0) {
-    const r = Math.ceil(3 * d.blur);
-    const taps = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * d.blur * d.blur)));
-    const sum = taps.reduce((a, b) => a + b, 0);
-    const k = taps.map((t) => t / sum);
-    for (let c = 0; c < 3; c++) {
-      const tmp = new Float32Array(n);
-      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-        let s = 0;
-        for (let t = -r; t <= r; t++) s += k[t + r]! * out[c * n + y * w + Math.min(w - 1, Math.max(0, x + t))]!;
-        tmp[y * w + x] = s;
-      }
-      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-        let s = 0;
-        for (let t = -r; t <= r; t++) s += k[t + r]! * tmp[Math.min(h - 1, Math.max(0, y + t)) * w + x]!;
-        out[c * n + y * w + x] = s;
-      }
-    }
-  }
+  if (d.blur > 0) out = gaussianBlur(out, 3, h, w, d.blur);
   const gains = [0, 1, 2].map(() => 1 + d.colour * (2 * rng.next() - 1));
   for (let c = 0; c < 3; c++) {
     for (let i = 0; i < n; i++) {
@@ -72,35 +55,53 @@ export function degradeStatic(img: Float32Array, h: number, w: number, d: Degrad
   return out;
 }
 
+/** A sample's pipeline inputs from a synthetic dynamic scene, its static frames degraded at `level` (the stand-in). */
+export async function standInInputs(fx: FeatureExtractor, tap: { name: string; stride: number }, data: SynthConfig, seed: number, level: Degradation) {
+  const S = data.size;
+  const g = S / tap.stride;
+  const scene = generateScene(seed, data);
+  const targets = scene.frames.map((f) => f.image);
+  const renders = scene.frames.map((f, j) => degradeStatic(f.static ?? f.image, S, S, level, seed * 16 + j));
+  const featTargets = await patchFeatures(fx, tap.name, targets, S, S);
+  const featRenders = await patchFeatures(fx, tap.name, renders, S, S);
+  const input: PseudoMaskInput = { targets, renders, h: S, w: S, featTargets, featRenders, channels: featTargets.length / (targets.length * g * g), grid: g };
+  return { scene, input, truth: scene.frames.map((f) => f.mask ?? new Uint8Array(S * S)) };
+}
+
+/** One backbone tap of planar RGB frames [3, h, w], on the host as [f, c, gh·gw]. */
+export async function patchFeatures(fx: FeatureExtractor, tap: string, frames: Float32Array[], h: number, w: number): Promise<Float32Array> {
+  const x = new Float32Array(frames.length * 3 * h * w);
+  frames.forEach((im, j) => x.set(im, j * 3 * h * w));
+  return (await fx.extract(np.array(x).reshape([frames.length, 3, h, w]), [tap]).get(tap)!.data()) as Float32Array;
+}
+
+/** Mean of per-frame IoUs. */
+export function meanIou(masks: Uint8Array[], truth: Uint8Array[]): number {
+  return masks.reduce((a, m, j) => a + maskIou(m, truth[j]!), 0) / masks.length;
+}
+
 /**
- * Mean IoU of the pipeline's masks against the true masks over `scenes` held-out scenes (seeds from
- * HELD_OUT_SEED_START + `offset`), with the static frames degraded at `level`.
+ * Mean IoU (over frames) of the pipeline's masks against the true masks on `scenes` held-out scenes (seeds from
+ * HELD_OUT_SEED_START + `offset`), the static frames degraded at `level`, for each named set of options (the
+ * backbone runs once per scene for all of them). Also the milliseconds per frame each variant took.
  */
 export async function evaluatePseudoMasks(
   fx: FeatureExtractor,
   tap: { name: string; stride: number },
   data: SynthConfig,
-  opts: { scenes: number; level: Degradation; options?: Partial<PseudoMaskOptions>; offset?: number },
-): Promise<{ miou: number; frames: number }> {
-  const ious: number[] = [];
-  const S = data.size;
-  const g = S / tap.stride;
+  opts: { scenes: number; level: Degradation; variants: Record<string, Partial<PseudoMaskOptions>>; offset?: number },
+): Promise<Record<string, { miou: number; frames: number; msPerFrame: number }>> {
+  const names = Object.keys(opts.variants);
+  const sums = Object.fromEntries(names.map((k) => [k, { iou: 0, frames: 0, ms: 0 }]));
   for (let i = 0; i < opts.scenes; i++) {
-    const seed = HELD_OUT_SEED_START + (opts.offset ?? 20_000) + i;
-    const scene = generateScene(seed, data);
-    const targets = scene.frames.map((f) => f.image);
-    const renders = scene.frames.map((f, j) => degradeStatic(f.static ?? f.image, S, S, opts.level, seed * 16 + j));
-    const feats = async (imgs: Float32Array[]) => {
-      const x = new Float32Array(imgs.length * 3 * S * S);
-      imgs.forEach((im, j) => x.set(im, j * 3 * S * S));
-      const out = fx.extract(np.array(x).reshape([imgs.length, 3, S, S]), [tap.name]).get(tap.name)!;
-      return { data: (await out.data()) as Float32Array };
-    };
-    const ft = await feats(targets);
-    const fr = await feats(renders);
-    const c = ft.data.length / (targets.length * g * g);
-    const r = await pseudoMasks({ targets, renders, h: S, w: S, featTargets: ft.data, featRenders: fr.data, channels: c, grid: g }, opts.options);
-    r.masks.forEach((m, j) => ious.push(maskIou(m, scene.frames[j]!.mask ?? new Uint8Array(S * S))));
+    const { input, truth } = await standInInputs(fx, tap, data, HELD_OUT_SEED_START + (opts.offset ?? 20_000) + i, opts.level);
+    for (const k of names) {
+      const t0 = performance.now();
+      const r = await pseudoMasks(input, opts.variants[k]);
+      sums[k]!.ms += performance.now() - t0;
+      sums[k]!.iou += meanIou(r.masks, truth) * truth.length;
+      sums[k]!.frames += truth.length;
+    }
   }
-  return { miou: ious.reduce((a, b) => a + b, 0) / ious.length, frames: ious.length };
+  return Object.fromEntries(names.map((k) => [k, { miou: sums[k]!.iou / sums[k]!.frames, frames: sums[k]!.frames, msPerFrame: sums[k]!.ms / sums[k]!.frames }]));
 }

@@ -22,11 +22,11 @@ export async function featureDissimilarity(fa: JArray, fb: JArray): Promise<{ ma
 }
 
 /** SSIM dissimilarity 1 − SSIM per pixel, the official pseudo-mask variant (header); planar [3, h, w] in [0, 1]. */
-export function ssimDissimilarityMap(a: ArrayLike<number>, b: ArrayLike<number>, h: number, w: number): Float64Array {
+export function ssimDissimilarityMap(a: ArrayLike<number>, b: ArrayLike<number>, h: number, w: number, win = 11): Float64Array {
+  if (win < 3 || win % 2 !== 1) throw new Error(`ssimDissimilarityMap: window ${win} must be odd and ≥ 3`);
   const n = h * w;
   const q = (v: number) => Math.floor(Math.min(1, Math.max(0, v)) * 255); // truncating uint8 cast
-  const win = 11;
-  const r = 5;
+  const r = (win - 1) / 2;
   const np_ = win * win;
   const cov = np_ / (np_ - 1); // sample covariance
   const C1 = (0.01 * 255) ** 2;
@@ -69,6 +69,42 @@ export function ssimDissimilarityMap(a: ArrayLike<number>, b: ArrayLike<number>,
     }
   }
   return d;
+}
+
+/**
+ * Separable Gaussian blur (σ in pixels, radius ⌈3σ⌉, borders clamped) of planar images [c, h, w]; σ = 0 copies.
+ */
+export function gaussianBlur(img: Float32Array, c: number, h: number, w: number, sigma: number): Float32Array {
+  const out = Float32Array.from(img);
+  if (sigma <= 0) return out;
+  const r = Math.ceil(3 * sigma);
+  const taps = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
+  const sum = taps.reduce((a, b) => a + b, 0);
+  const k = taps.map((t) => t / sum);
+  const n = h * w;
+  const tmp = new Float32Array(n);
+  for (let ch = 0; ch < c; ch++) {
+    const o = ch * n;
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let t = -r; t <= r; t++) s += k[t + r]! * out[o + y * w + Math.min(w - 1, Math.max(0, x + t))]!;
+      tmp[y * w + x] = s;
+    }
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let t = -r; t <= r; t++) s += k[t + r]! * tmp[Math.min(h - 1, Math.max(0, y + t)) * w + x]!;
+      out[o + y * w + x] = s;
+    }
+  }
+  return out;
+}
+
+/** Squared colour error per pixel (mean over the 3 channels) of planar RGB [3, h, w] images. */
+export function squaredErrorMap(a: ArrayLike<number>, b: ArrayLike<number>, h: number, w: number): Float32Array {
+  const n = h * w;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = ((a[i]! - b[i]!) ** 2 + (a[n + i]! - b[n + i]!) ** 2 + (a[2 * n + i]! - b[2 * n + i]!) ** 2) / 3;
+  return out;
 }
 
 /** Block mean of an [h, w] map down to [h/s, w/s] (s divides both). */

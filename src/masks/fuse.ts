@@ -25,7 +25,25 @@ export function zscoreFrames(maps: Float32Array, frames: number): Float32Array {
   return out;
 }
 
-export type FusionWeights = { feat: number; ssim: number };
+/**
+ * How dissimilarity maps are standardised before fusion: per frame (SPEC §5), or over all frames of the sample at
+ * once. Per-frame z-scores always find something in every frame (the top of any map is ≥ 1 std above its mean), so a
+ * frame where nothing moves still gets a mask; sample-wide statistics let such a frame stay empty. (Measured and
+ * dropped: median/MAD and sigma-clipped sample statistics; they describe the static patches so tightly that texture
+ * edges a blurry renderer misses stand out as much as movers.)
+ */
+export type Standardise = "frame" | "sample";
+
+/** Standardises `maps` (`frames` maps concatenated) as `how` says. */
+export function standardise(maps: Float32Array, frames: number, how: Standardise): Float32Array {
+  return zscoreFrames(maps, how === "frame" ? frames : 1);
+}
+
+/**
+ * Fusion weights; they sum to 1. `mse` (the colour residual, block-averaged squared error) is our addition for small
+ * frames and weak backbones, 0 in the official setting.
+ */
+export type FusionWeights = { feat: number; ssim: number; mse?: number };
 
 /** The official constant weights (SPEC §5: wildrayzer_stage2_motion_mask.yaml). */
 export const OFFICIAL_WEIGHTS: FusionWeights = { feat: 0.6, ssim: 0.4 };
@@ -41,11 +59,21 @@ export function fusionWeights(psnr: number, lo = 18, hi = 28): FusionWeights {
   return { feat: 1 - ssim, ssim };
 }
 
-/** D = w_feat·Z(feat) + w_ssim·Z(ssim), per frame. */
-export function fuseDissimilarity(feat: Float32Array, ssim: Float32Array, frames: number, w: FusionWeights = OFFICIAL_WEIGHTS): Float32Array {
-  if (feat.length !== ssim.length) throw new Error(`fuseDissimilarity: maps differ in size (${feat.length} vs ${ssim.length})`);
-  if (Math.abs(w.feat + w.ssim - 1) > 1e-9) throw new Error(`fuseDissimilarity: weights must sum to 1, got ${w.feat} + ${w.ssim}`);
-  const zf = zscoreFrames(feat, frames);
-  const zs = zscoreFrames(ssim, frames);
-  return zf.map((v, i) => w.feat * v + w.ssim * zs[i]!);
+/** D = w_feat·Z(feat) + w_ssim·Z(ssim) [+ w_mse·Z(mse)], Z as `how` says (per frame in SPEC §5). */
+export function fuseDissimilarity(
+  feat: Float32Array,
+  ssim: Float32Array,
+  frames: number,
+  w: FusionWeights = OFFICIAL_WEIGHTS,
+  how: Standardise = "frame",
+  mse?: Float32Array,
+): Float32Array {
+  if (feat.length !== ssim.length || (mse && mse.length !== feat.length)) throw new Error(`fuseDissimilarity: maps differ in size (${feat.length}, ${ssim.length}, ${mse?.length ?? "-"})`);
+  const wm = w.mse ?? 0;
+  if (Math.abs(w.feat + w.ssim + wm - 1) > 1e-9) throw new Error(`fuseDissimilarity: weights must sum to 1, got ${w.feat} + ${w.ssim} + ${wm}`);
+  if (wm > 0 && !mse) throw new Error("fuseDissimilarity: an mse weight needs the mse map");
+  const zf = standardise(feat, frames, how);
+  const zs = standardise(ssim, frames, how);
+  const zm = wm > 0 ? standardise(mse!, frames, how) : null;
+  return zf.map((v, i) => w.feat * v + w.ssim * zs[i]! + (zm ? wm * zm[i]! : 0));
 }

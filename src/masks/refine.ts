@@ -82,6 +82,7 @@ export async function refineMask(patchMask: ArrayLike<number>, gh: number, gw: n
         const gcMask = keep(cv.matFromArray(h, w, cv.CV_8UC1, Array.from(gc)));
         const bgd = keep(new cv.Mat());
         const fgd = keep(new cv.Mat());
+        cv.setRNGSeed(0); // GrabCut's GMM initialisation draws from OpenCV's global RNG: same input, same mask
         cv.grabCut(img, gcMask, new cv.Rect(0, 0, w, h), bgd, fgd, opts.grabcutIters, cv.GC_INIT_WITH_MASK);
         const out = Uint8Array.from(gcMask.data as Uint8Array, (v) => (v === cv.GC_FGD || v === cv.GC_PR_FGD ? 1 : 0));
         if (out.some((v) => v)) {

@@ -6,9 +6,22 @@
  * `minFrames` frames. A patch is dynamic iff its cluster is. A one-frame blip fails the consistency rule.
  */
 
-export type VoteOptions = { topQuantile: number; frameQuantile: number; minFrames: number };
+export type VoteOptions = {
+  topQuantile: number;
+  frameQuantile: number;
+  minFrames: number;
+  /** Instead of the rank rule, a cluster is salient when its mean evidence reaches this (z units); null: rank rule. */
+  minMean?: number | null;
+  /**
+   * How the pipeline turns voted clusters into the patch mask: `cluster` (SPEC §5: a patch is dynamic iff its
+   * cluster is), `gate` (… and its own evidence reaches the z threshold), `rescue` (a patch is dynamic when its
+   * evidence reaches the z threshold on its own, or reaches `rescueZ` and its cluster was voted dynamic).
+   */
+  combine?: "cluster" | "gate" | "rescue";
+  rescueZ?: number;
+};
 /** SPEC §5 numbers: top 5 % of clusters, frame saliency at the 0.75 quantile, in ≥ 4 of 6 frames. */
-export const OFFICIAL_VOTE: VoteOptions = { topQuantile: 0.95, frameQuantile: 0.75, minFrames: 4 };
+export const OFFICIAL_VOTE: VoteOptions = { topQuantile: 0.95, frameQuantile: 0.75, minFrames: 4, minMean: null, combine: "cluster" };
 
 /** Linear-interpolation quantile (numpy's default) of `xs`. */
 export function quantile(xs: ArrayLike<number>, q: number): number {
@@ -36,7 +49,7 @@ export function voteClusters(fused: Float32Array, labels: Int32Array, frames: nu
     perFrame[c]![Math.floor(i / n)]!.push(fused[i]!);
   }
   const avg = Array.from(sum, (s, c) => (count[c]! > 0 ? s / count[c]! : 0));
-  const rankThr = quantile(avg, opts.topQuantile);
+  const rankThr = opts.minMean ?? quantile(avg, opts.topQuantile);
   const frameThr = quantile(fused, opts.frameQuantile);
   const lowerMedian = (xs: number[]) => {
     if (xs.length === 0) return 0;
@@ -46,4 +59,20 @@ export function voteClusters(fused: Float32Array, labels: Int32Array, frames: nu
   const dynamic = avg.map((a, c) => a >= rankThr && perFrame[c]!.filter((xs) => lowerMedian(xs) >= frameThr).length >= opts.minFrames);
   const mask = Uint8Array.from(labels, (c) => (dynamic[c] ? 1 : 0));
   return { mask, dynamic };
+}
+
+/**
+ * The patch mask from the voted-cluster mask `voted` and the evidence (both [frames·n]) as `opts.combine` says
+ * (VoteOptions): `cluster` = voted; `gate` = voted and evidence ≥ z; `rescue` = evidence ≥ z, or voted and
+ * evidence ≥ rescueZ.
+ */
+export function combineVote(voted: Uint8Array, evidence: Float32Array, z: number, opts: VoteOptions): Uint8Array {
+  const combine = opts.combine ?? "cluster";
+  const low = opts.rescueZ ?? z;
+  return voted.map((v, i) => {
+    const e = evidence[i]!;
+    if (combine === "cluster") return v;
+    if (combine === "gate") return v && e >= z ? 1 : 0;
+    return e >= z || (v && e >= low) ? 1 : 0;
+  });
 }

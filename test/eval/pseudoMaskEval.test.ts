@@ -26,8 +26,8 @@ describe("stand-in renderer and pseudo-mask measurement", () => {
     const data = SynthConfigSchema.parse({ ...SYNTH_PRESETS.small, size: 64, frames: 6, movers: [1, 2] });
     const tap = { name: MOBILENET_TAPS.stride4, stride: 4 };
     const options = { evidence: "mse" as const, vote: false };
-    const perfect = await evaluatePseudoMasks(fx, tap, data, { scenes: 2, level: DEGRADATION_LEVELS[0], options });
-    const strong = await evaluatePseudoMasks(fx, tap, data, { scenes: 2, level: DEGRADATION_LEVELS[3], options });
+    const perfect = (await evaluatePseudoMasks(fx, tap, data, { scenes: 2, level: DEGRADATION_LEVELS[0], variants: { raw: options } })).raw!;
+    const strong = (await evaluatePseudoMasks(fx, tap, data, { scenes: 2, level: DEGRADATION_LEVELS[3], variants: { raw: options } })).raw!;
     fx.dispose();
     assert.equal(perfect.frames, 12);
     assert.ok(perfect.miou > 0.4 && strong.miou < perfect.miou, `mIoU perfect ${perfect.miou.toFixed(3)} vs strong ${strong.miou.toFixed(3)}`);

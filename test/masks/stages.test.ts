@@ -1,8 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fuseDissimilarity, fusionWeights, zscoreFrames } from "../../src/masks/fuse.ts";
+import { fuseDissimilarity, fusionWeights, standardise, zscoreFrames } from "../../src/masks/fuse.ts";
 import { kmeans } from "../../src/masks/kmeans.ts";
-import { quantile, voteClusters } from "../../src/masks/vote.ts";
+import { combineVote, quantile, voteClusters } from "../../src/masks/vote.ts";
+import { gaussianBlur, squaredErrorMap } from "../../src/masks/dissimilarity.ts";
 import { makeRng } from "../../src/engine/rng.ts";
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) => {
@@ -25,6 +26,28 @@ describe("pseudo-mask z-scores and fusion", () => {
     close(fuseDissimilarity(feat, ssim, 1, { feat: 1, ssim: 0 }), zscoreFrames(feat, 1), 1e-7, "features only");
     close(fuseDissimilarity(feat, ssim, 1, { feat: 0.5, ssim: 0.5 }), [0, 0, 0, 0], 1e-7, "opposite maps cancel");
     assert.throws(() => fuseDissimilarity(feat, ssim, 1, { feat: 0.6, ssim: 0.6 }), /sum to 1/);
+  });
+
+  it("sample-wide z-scores let a frame where nothing stands out stay below the threshold (per-frame ones cannot)", () => {
+    // frame 0: one patch far above the rest; frame 1: the same shape, ten times fainter (nothing is moving there)
+    const maps = new Float32Array([0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 1]);
+    const perFrame = standardise(maps, 2, "frame");
+    assert.ok(Math.abs(perFrame[7]! - perFrame[15]!) < 1e-6 && perFrame[15]! > 2, "per frame, the faint patch scores as high as the real one");
+    const sample = standardise(maps, 2, "sample");
+    const mean = 11 / 16;
+    const std = Math.sqrt((14 * mean ** 2 + (10 - mean) ** 2 + (1 - mean) ** 2) / 15);
+    close([sample[7]!, sample[15]!, sample[0]!], [(10 - mean) / std, (1 - mean) / std, -mean / std], 1e-6, "hand-computed");
+    assert.ok(sample[7]! > 2 && sample[15]! < 0.5, "over the sample only the real one passes z ≥ 2");
+  });
+
+  it("fuses a third map, the colour residual, when it has a weight; the weights still sum to 1", () => {
+    const feat = new Float32Array([0, 1, 2, 3]);
+    const ssim = new Float32Array([3, 2, 1, 0]);
+    const mse = new Float32Array([0, 0, 0, 4]);
+    const zm = zscoreFrames(mse, 1);
+    close(fuseDissimilarity(feat, ssim, 1, { feat: 0.25, ssim: 0.25, mse: 0.5 }, "frame", mse), Array.from(zm, (v) => 0.5 * v), 1e-6, "features and SSIM cancel");
+    assert.throws(() => fuseDissimilarity(feat, ssim, 1, { feat: 0.5, ssim: 0.5, mse: 0.5 }, "frame", mse), /sum to 1/);
+    assert.throws(() => fuseDissimilarity(feat, ssim, 1, { feat: 0.25, ssim: 0.25, mse: 0.5 }), /needs the mse map/);
   });
 
   it("moves weight from features to SSIM as the renderer's PSNR rises", () => {
@@ -73,7 +96,49 @@ describe("k-means and cross-frame voting", () => {
   });
 });
 
+describe("vote rules for small grids", () => {
+  it("an absolute cluster rule keeps every cluster whose mean evidence reaches it, however many there are", () => {
+    const labels = Int32Array.from([0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2]); // 2 frames of 6 patches
+    const fused = Float32Array.from([2, 2, 1.5, 1.5, 0, 0, 2, 2, 1.5, 1.5, 0, 0]);
+    const rank = voteClusters(fused, labels, 2, 3, { topQuantile: 0.9, frameQuantile: 0.5, minFrames: 1 });
+    assert.deepEqual(rank.dynamic, [true, false, false], "the rank rule keeps only the top cluster");
+    const abs = voteClusters(fused, labels, 2, 3, { topQuantile: 0.9, frameQuantile: 0.5, minFrames: 1, minMean: 1 });
+    assert.deepEqual(abs.dynamic, [true, true, false], "mean ≥ 1: both salient clusters");
+  });
+
+  it("combines voted clusters with the patch evidence: cluster, gate and rescue (hand-made)", () => {
+    const voted = Uint8Array.from([1, 1, 1, 0, 0, 0]);
+    const ev = Float32Array.from([3, 1, 0.2, 3, 1, 0.2]);
+    const opts = { topQuantile: 0.95, frameQuantile: 0.75, minFrames: 1, rescueZ: 0.5 };
+    assert.deepEqual(Array.from(combineVote(voted, ev, 2, { ...opts, combine: "cluster" })), [1, 1, 1, 0, 0, 0]);
+    assert.deepEqual(Array.from(combineVote(voted, ev, 2, { ...opts, combine: "gate" })), [1, 0, 0, 0, 0, 0]);
+    assert.deepEqual(Array.from(combineVote(voted, ev, 2, { ...opts, combine: "rescue" })), [1, 1, 0, 1, 0, 0], "strong patches count alone, voted ones down to 0.5");
+  });
+});
+
 describe("pseudo-mask dissimilarity maps", () => {
+  it("Gaussian blur keeps constants, spreads an impulse as the normalised taps, and σ = 0 copies", () => {
+    const h = 9;
+    const w = 9;
+    const flat = new Float32Array(2 * h * w).fill(0.3);
+    close(gaussianBlur(flat, 2, h, w, 1), flat, 1e-6, "constant");
+    const imp = new Float32Array(h * w);
+    imp[4 * w + 4] = 1;
+    const b = gaussianBlur(imp, 1, h, w, 1);
+    const t = [0, 1, 2, 3].map((d) => Math.exp(-(d * d) / 2));
+    const z = t[0]! + 2 * (t[1]! + t[2]! + t[3]!);
+    close([b[4 * w + 4]!, b[4 * w + 5]!, b[5 * w + 5]!, b[4 * w + 6]!], [1 / z ** 2, t[1]! / z ** 2, t[1]! ** 2 / z ** 2, t[2]! / z ** 2], 1e-6, "separable taps");
+    assert.ok(Math.abs(b.reduce((a, v) => a + v, 0) - 1) < 1e-5, "mass is kept");
+    assert.deepEqual(Array.from(gaussianBlur(imp, 1, h, w, 0)), Array.from(imp));
+  });
+
+  it("colour residual is the squared error averaged over the channels", () => {
+    const a = Float32Array.from([0, 1, 0.5, 0.5, 1, 0]); // 3 channels × 2 pixels
+    const b = Float32Array.from([0, 0, 0.5, 0, 0, 0]);
+    close(squaredErrorMap(a, b, 1, 2), [1 / 3, 1.25 / 3], 1e-7, "hand-computed");
+  });
+
+
   it("SSIM dissimilarity: 0 for identical images, the hand-computed value for constants, high only where changed", async () => {
     const { ssimDissimilarityMap, blockMean } = await import("../../src/masks/dissimilarity.ts");
     const h = 32;
@@ -92,6 +157,16 @@ describe("pseudo-mask dissimilarity maps", () => {
     const pooled = blockMean(ssimDissimilarityMap(a, b, h, w), h, w, 8);
     const top = pooled.indexOf(Math.max(...pooled));
     assert.equal(top, 1 * 4 + 2, `the changed block (row 1, column 2) is the most dissimilar: ${Array.from(pooled).map((v) => v.toFixed(2))}`);
+    // a smaller window keeps a one-pixel change local: radius 1 for 3×3, radius 5 for 11×11
+    const one = new Float32Array(3 * h * w).fill(0.5);
+    for (let c = 0; c < 3; c++) one[(c * h + 16) * w + 16] = 0.9;
+    const flat = new Float32Array(3 * h * w).fill(0.5);
+    const reach = (win: number) => {
+      const m = ssimDissimilarityMap(one, flat, h, w, win);
+      return Math.max(...Array.from(m, (v, i) => (v > 1e-9 ? Math.max(Math.abs(Math.floor(i / w) - 16), Math.abs((i % w) - 16)) : 0)));
+    };
+    assert.deepEqual([reach(3), reach(7), reach(11)], [1, 3, 5]);
+    assert.throws(() => ssimDissimilarityMap(one, flat, h, w, 4), /odd/);
   });
 });
 

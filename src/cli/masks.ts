@@ -1,0 +1,112 @@
+/**
+ * `wildrayzer masks --pseudo --input PATH --out DIR [--ckpt C] [--debug]`: pseudo-motion masks of real footage or a
+ * scene folder, from what a trained static RayZer cannot re-render (src/eval/clipMasks.ts, src/masks). Writes, all
+ * atomically:
+ *   DIR/<frame>.png     one mask per frame at the input frame's size, 0 = static, 255 = moving (pixels the working
+ *                       crop cut away are 0)
+ *   DIR/masks.json      settings, windows, per-frame coverage (and IoU against the clip's own masks, when it has them)
+ *   DIR/debug.html      with --debug: every stage of every window side by side (+ DIR/debug_files/)
+ */
+import { join } from "node:path";
+import { Option, type Command } from "commander";
+import { startEngine } from "../engine/backend.ts";
+import { WildrayzerError } from "../engine/errors.ts";
+import { writeFileAtomic } from "../engine/files.ts";
+import { dispose } from "../engine/params.ts";
+import { encodeMaskPng } from "../data/images.ts";
+import { uncropMask } from "../data/crop.ts";
+import { readClip } from "../data/readers/index.ts";
+import { loadMobilenetV2, MOBILENET_TAPS } from "../features/mobilenetV2.ts";
+import { clipPseudoMasks, maskWindows } from "../eval/clipMasks.ts";
+import { maskDebugSections } from "../eval/maskReport.ts";
+import { buildReport, writeReport } from "../eval/report.ts";
+import { maskIou, DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
+import { loadModel } from "../train/checkpoint.ts";
+import { addClipOptions, clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
+import { DEFAULT_MODEL } from "./demo.ts";
+import type { GlobalOptions } from "./main.ts";
+import { createProgress, formatDuration } from "./progress.ts";
+
+const SETTINGS = ["ours", "official"] as const;
+type MasksFlags = ClipFlags & { pseudo: boolean; ckpt?: string; input: string; out: string; debug: boolean; settings: (typeof SETTINGS)[number] };
+
+export function registerMasks(program: Command, globals: () => GlobalOptions): void {
+  const cmd = program
+    .command("masks")
+    .description("motion masks of a clip: --pseudo finds what a trained static renderer cannot re-render (no labels)")
+    .option("--pseudo", "pseudo-masks from rendering residuals (the only kind so far; the motion estimator comes later)", false)
+    .requiredOption("--input <path>", "a video, a folder of frames, a DAVIS/LLFF folder or a scene folder")
+    .requiredOption("--out <dir>", "output folder")
+    .option("--ckpt <file>", "the static renderer: a checkpoint or model file (default: the shipped models/small.safetensors)")
+    .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (SPEC §5)").choices(SETTINGS).default("ours"))
+    .option("--debug", "also write debug.html with every intermediate map of every window", false);
+  addClipOptions(cmd).action(async (flags: MasksFlags) => {
+    const g = globals();
+    if (!flags.pseudo) throw new WildrayzerError("masks: say --pseudo (pseudo-masks from rendering residuals are the only kind so far)");
+    const t0 = performance.now();
+    await startEngine({ device: g.device });
+    const ckpt = flags.ckpt ?? DEFAULT_MODEL;
+    const { params, meta } = loadModel(ckpt);
+    const model = meta.run.model;
+    const opts = clipOptionsFrom(flags, model.imageSize);
+    if (opts.size !== model.imageSize) {
+      dispose(params);
+      throw new WildrayzerError(`--size ${opts.size}: this checkpoint works at ${model.imageSize}×${model.imageSize}; leave --size out`);
+    }
+    const clip = await readClip(flags.input, opts);
+    const fx = await loadMobilenetV2();
+    const options = flags.settings === "official" ? OFFICIAL_PSEUDO : DEFAULT_PSEUDO;
+    if (clip.frames.length < model.views) {
+      dispose(params);
+      fx.dispose();
+      throw new WildrayzerError(`${flags.input}: ${clip.frames.length} frames, but masks need at least ${model.views} (2 inputs + ${model.views - 2} targets per window)`);
+    }
+    for (const warning of clip.warnings) if (!g.quiet) process.stderr.write(`warning: ${warning}\n`);
+    const progress = createProgress({ label: "masks", total: maskWindows(clip.frames.length, model.views).length, quiet: g.quiet });
+    let r;
+    try {
+      r = await clipPseudoMasks(params, model, clip, fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, {
+        options,
+        onProgress: (done, total) => progress.update(done, `window ${done}/${total}`),
+      });
+    } finally {
+      dispose(params);
+      fx.dispose();
+    }
+    progress.stop(`${r.windows.length} windows`);
+    const frames = [];
+    for (const [f, mask] of r.masks.entries()) {
+      const frame = clip.frames[f]!;
+      const crop = clip.crops[f]!;
+      const full = uncropMask(mask, crop);
+      writeFileAtomic(join(flags.out, `${frame.name}.png`), await encodeMaskPng(full, crop.orig.h, crop.orig.w));
+      const coverage = mask.reduce((a, b) => a + b, 0) / mask.length;
+      frames.push({ name: frame.name, coverage: Number(coverage.toFixed(4)), ...(frame.mask ? { iou: Number(maskIou(mask, frame.mask).toFixed(4)) } : {}) });
+    }
+    const withTruth = frames.filter((f) => f.iou !== undefined);
+    const miou = withTruth.length ? withTruth.reduce((a, f) => a + f.iou!, 0) / withTruth.length : undefined;
+    const summary = {
+      input: flags.input,
+      checkpoint: ckpt,
+      step: meta.step,
+      settings: flags.settings,
+      workingSize: [clip.w, clip.h],
+      windows: r.windows.map((wm) => ({ inputs: wm.window.inputs.map((f) => clip.frames[f]!.name), targets: wm.window.targets.map((f) => clip.frames[f]!.name) })),
+      frames,
+      ...(miou !== undefined ? { miouWorkingSize: Number(miou.toFixed(4)) } : {}),
+    };
+    writeFileAtomic(join(flags.out, "masks.json"), `${JSON.stringify(summary, null, 1)}\n`);
+    if (flags.debug) {
+      const sections = await maskDebugSections(clip, r.windows);
+      const page = await buildReport({
+        title: `wildrayzer masks --debug: ${clip.name}`,
+        intro: `Pseudo-motion masks, ${flags.settings} settings, static renderer ${ckpt} (step ${meta.step}), working size ${clip.w}×${clip.h}. Each window: its two end frames are the inputs; the frames between are rendered from them and compared.`,
+        sections,
+        scenes: [],
+      });
+      writeReport(flags.out, page, "debug.html");
+    }
+    const tail = miou !== undefined ? `; mIoU against the clip's own masks ${miou.toFixed(3)} (working size)` : "";
+    process.stdout.write(`wrote ${frames.length} masks to ${flags.out}/${flags.debug ? " and debug.html" : ""}${tail} (${formatDuration(performance.now() - t0)})\n`);
+  });
+}

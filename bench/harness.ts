@@ -20,8 +20,8 @@ type Outputs = Parameters<typeof blockUntilReady>[0];
 
 /** A case, set up and ready to time. */
 export type Prepared = {
-  /** One call of the measured work; returns what it computed (not yet evaluated: jax-js is lazy). */
-  call(): Outputs;
+  /** One call of the measured work; returns what it computed (not yet evaluated: jax-js is lazy), or host work's promise. */
+  call(): Outputs | Promise<Outputs>;
   /** Frees what `call` returned (default: dispose every array in it). */
   release?(out: Outputs): void;
   /** Frees the inputs and state after the last call. */
@@ -84,7 +84,7 @@ async function timeCase(file: string, c: BenchCase, quick: boolean): Promise<Ben
   for (let i = 0; i < warmup + reps; i++) {
     if (i === warmup) load = startLoadProbe();
     const t0 = performance.now();
-    const out = p.call();
+    const out = await p.call();
     await blockUntilReady(out);
     const ms = performance.now() - t0;
     release(out);

@@ -2,21 +2,25 @@
  * The pseudo-mask ablation (RESULTS.md): every stage of src/masks switched on and off, measured as mean IoU against
  * the generator's true motion masks on held-out synthetic dynamic scenes at 64², with the stand-in renderer (the
  * clean static frame) at each degradation level. The backbone is the bundled MobileNetV2, stride-4 tap (16×16 grid).
+ * With `--model FILE` it instead uses that trained RayZer as the renderer: each held-out sample's targets rendered
+ * from its two inputs at the model's size (32² for the shipped model: an 8×8 grid), scenes with 1–2 movers.
  *
- *   node --import tsx --import ./src/engine/workerAdapter.ts scripts/maskAblation.ts [--scenes 50] [--out DIR]
+ *   node --import tsx --import ./src/engine/workerAdapter.ts scripts/maskAblation.ts [--scenes 50] [--out DIR] [--model FILE]
  *
- * Writes DIR/mask-ablation.json and DIR/mask-ablation.md (default DIR: bench/results) atomically, prints the table.
+ * Writes DIR/mask-ablation[-model].json and .md (default DIR: bench/results) atomically, prints the table.
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startEngine } from "../src/engine/backend.ts";
 import { writeFileAtomic } from "../src/engine/files.ts";
-import { SYNTH_PRESETS, SynthConfigSchema } from "../src/data/config.ts";
+import { HELD_OUT_SEED_START, SYNTH_PRESETS, SynthConfigSchema } from "../src/data/config.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../src/features/mobilenetV2.ts";
 import { DEGRADATION_LEVELS, evaluatePseudoMasks } from "../src/eval/pseudoMaskEval.ts";
+import { evaluateModelPseudoMasks } from "../src/eval/clipMasks.ts";
+import { loadModel } from "../src/train/checkpoint.ts";
 import { DEFAULT_PSEUDO, OFFICIAL_PSEUDO, type PseudoMaskOptions } from "../src/masks/pipeline.ts";
 
-const { values } = parseArgs({ options: { scenes: { type: "string", default: "50" }, out: { type: "string", default: "bench/results" } } });
+const { values } = parseArgs({ options: { scenes: { type: "string", default: "50" }, out: { type: "string", default: "bench/results" }, model: { type: "string" } } });
 const scenes = Number(values.scenes);
 const noGrabcut = { refine: { ...DEFAULT_PSEUDO.refine, grabcut: false } };
 const alone = { vote: false, mseBlur: 0 };
@@ -38,6 +42,24 @@ const VARIANTS: Record<string, Partial<PseudoMaskOptions>> = {
 
 await startEngine({ device: "wasm" });
 const fx = await loadMobilenetV2();
+if (values.model) {
+  const { params, meta } = loadModel(values.model);
+  const data = SynthConfigSchema.parse({ ...meta.run.data, movers: [1, 2] });
+  const seeds = Array.from({ length: scenes }, (_, i) => HELD_OUT_SEED_START + 20_000 + i);
+  const r = await evaluateModelPseudoMasks(params, meta.run.model, data, fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, { seeds, variants: VARIANTS });
+  const md = [
+    `mIoU against the true motion masks, ${scenes} held-out scenes × ${meta.run.model.views - meta.run.model.inputViews} targets, ${data.size}², renderer ${values.model} (step ${meta.step}).`,
+    "",
+    "| variant | mIoU |",
+    "|---|---:|",
+    ...Object.keys(VARIANTS).map((k) => `| ${k} | ${r[k]!.miou.toFixed(3)} |`),
+    "",
+  ].join("\n");
+  writeFileAtomic(join(values.out!, "mask-ablation-model.json"), JSON.stringify({ scenes, size: data.size, model: values.model, step: meta.step, results: r }, null, 2) + "\n");
+  writeFileAtomic(join(values.out!, "mask-ablation-model.md"), md);
+  process.stdout.write(md);
+  process.exit(0);
+}
 const data = SynthConfigSchema.parse({ ...SYNTH_PRESETS.small, size: 64, frames: 6, movers: [1, 2] });
 const tap = { name: MOBILENET_TAPS.stride4, stride: 4 };
 const results: Record<string, Record<string, { miou: number; frames: number; msPerFrame: number }>> = {};

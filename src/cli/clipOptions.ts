@@ -6,6 +6,10 @@ import { Option, type Command } from "commander";
 import { WildrayzerError } from "../engine/errors.ts";
 import { CLIP_FORMATS, type ClipFormat, type ReadClipOptions } from "../data/clip.ts";
 import { CROP_POLICIES, type CropPolicy } from "../data/crop.ts";
+import type { Clip } from "../data/clip.ts";
+import { readClip } from "../data/readers/index.ts";
+import { dispose } from "../engine/params.ts";
+import { loadModel } from "../train/checkpoint.ts";
 
 export type ClipFlags = {
   format?: ClipFormat;
@@ -58,4 +62,21 @@ export function clipOptionsFrom(flags: ClipFlags, defaultSize: number): ReadClip
     strict: flags.strict,
     sequence: flags.sequence,
   };
+}
+
+/**
+ * Loads the model file `ckpt` and reads `input` at the model's working size (a different `--size` is a user error);
+ * the model's parameters are freed again when reading fails.
+ */
+export async function loadModelAndClip(ckpt: string, input: string, flags: ClipFlags): Promise<ReturnType<typeof loadModel> & { clip: Clip }> {
+  const loaded = loadModel(ckpt);
+  const size = loaded.meta.run.model.imageSize;
+  try {
+    const opts = clipOptionsFrom(flags, size);
+    if (opts.size !== size) throw new WildrayzerError(`--size ${opts.size}: this checkpoint works at ${size}×${size}; leave --size out`);
+    return { ...loaded, clip: await readClip(input, opts) };
+  } catch (err) {
+    dispose(loaded.params);
+    throw err;
+  }
 }

@@ -15,14 +15,12 @@ import { writeFileAtomic } from "../engine/files.ts";
 import { dispose } from "../engine/params.ts";
 import { encodeMaskPng } from "../data/images.ts";
 import { uncropMask } from "../data/crop.ts";
-import { readClip } from "../data/readers/index.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../features/mobilenetV2.ts";
 import { clipPseudoMasks, maskWindows } from "../eval/clipMasks.ts";
 import { maskDebugSections } from "../eval/maskReport.ts";
 import { buildReport, writeReport } from "../eval/report.ts";
 import { maskIou, DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
-import { loadModel } from "../train/checkpoint.ts";
-import { addClipOptions, clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
+import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
 import { DEFAULT_MODEL } from "./demo.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress, formatDuration } from "./progress.ts";
@@ -46,14 +44,8 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     const t0 = performance.now();
     await startEngine({ device: g.device });
     const ckpt = flags.ckpt ?? DEFAULT_MODEL;
-    const { params, meta } = loadModel(ckpt);
+    const { params, meta, clip } = await loadModelAndClip(ckpt, flags.input, flags);
     const model = meta.run.model;
-    const opts = clipOptionsFrom(flags, model.imageSize);
-    if (opts.size !== model.imageSize) {
-      dispose(params);
-      throw new WildrayzerError(`--size ${opts.size}: this checkpoint works at ${model.imageSize}×${model.imageSize}; leave --size out`);
-    }
-    const clip = await readClip(flags.input, opts);
     const fx = await loadMobilenetV2();
     const options = flags.settings === "official" ? OFFICIAL_PSEUDO : DEFAULT_PSEUDO;
     if (clip.frames.length < model.views) {

@@ -16,10 +16,9 @@ import { writeFileAtomic } from "../engine/files.ts";
 import { dispose } from "../engine/params.ts";
 import { encodePng } from "../data/images.ts";
 import { uncropIntrinsics } from "../data/crop.ts";
-import { readClip, encodeVideo } from "../data/readers/index.ts";
+import { encodeVideo } from "../data/readers/index.ts";
 import { PATH_KINDS, renderNovelViews, type PathKind } from "../eval/render.ts";
-import { loadModel } from "../train/checkpoint.ts";
-import { addClipOptions, clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
+import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 
@@ -43,14 +42,8 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
     if (!(fps > 0 && fps <= 120)) throw new WildrayzerError(`--fps ${flags.fps}: expected a number in (0, 120]`);
     const t0 = performance.now();
     await startEngine({ device: g.device });
-    const { params, meta } = loadModel(flags.ckpt);
+    const { params, meta, clip } = await loadModelAndClip(flags.ckpt, flags.input, flags);
     const model = meta.run.model;
-    const opts = clipOptionsFrom(flags, model.imageSize);
-    if (opts.size !== model.imageSize) {
-      dispose(params);
-      throw new WildrayzerError(`--size ${opts.size}: this checkpoint works at ${model.imageSize}×${model.imageSize}; leave --size out`);
-    }
-    const clip = await readClip(flags.input, opts);
     const progress = createProgress({ label: "render", total: frames, quiet: g.quiet });
     const r = await renderNovelViews(params, model, clip, { path: flags.path, frames, onProgress: (d) => progress.update(d) });
     dispose(params);

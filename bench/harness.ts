@@ -1,8 +1,10 @@
 /**
  * The child side of the benchmark harness: a `*.bench.ts` file lists its cases and calls `runBenchFile`, which
- * answers `--list`, or starts the wasm engine and times `--case <key>` (or every case when none is named) and
- * prints one `BENCH_ROW` JSON line per case (protocol.ts). `bench/run.ts` runs one child per case and thread
- * count, so each row's peak RSS belongs to that case alone; run a bench file directly and rows share a process.
+ * answers `--list`, or starts the engine (`WRZ_BENCH_DEVICE`: wasm, the default, webgpu or cpu) and times
+ * `--case <key>` (or every case when none is named) and prints one `BENCH_ROW` JSON line per case (protocol.ts).
+ * A case whose `skip` gives a reason on this device is left out of `--list` and not run (the reason goes to stderr).
+ * `bench/run.ts` runs one child per case and thread count, so each row's peak RSS belongs to that case alone; run a
+ * bench file directly and rows share a process.
  *
  * Timing: warm-up calls first (the first call of a jitted function traces and compiles; ENGINE.md), then the median
  * of the timed calls. A call is timed from dispatch until `blockUntilReady` resolves: jax-js is lazy, and its
@@ -10,7 +12,7 @@
  */
 import { engineThreads, wasmHeapBytes } from "../src/engine/workerAdapter.ts";
 import { blockUntilReady, numpy as np, tree, type Array as JArray } from "@jax-js/jax";
-import { startEngine } from "../src/engine/backend.ts";
+import { DEVICE_KINDS, startEngine, type DeviceKind } from "../src/engine/backend.ts";
 import { makeRng } from "../src/engine/rng.ts";
 import { startLoadProbe } from "./load.ts";
 import { CASES_PREFIX, ROW_PREFIX, caseKey, median, type BenchRow } from "./protocol.ts";
@@ -39,7 +41,19 @@ export type BenchCase = {
   warmup: { full: number; quick: number };
   /** Builds inputs (untimed, materialised before the first call). */
   setup(): Promise<Prepared>;
+  /** Why the case cannot run on `device` with `threads` wasm threads (then it is skipped), or null to run it. */
+  skip?(device: DeviceKind, threads: number): string | null;
 };
+
+/** The device benchmarks run on: env `WRZ_BENCH_DEVICE` (wasm, webgpu or cpu), default wasm. */
+export function benchDevice(): DeviceKind {
+  const v = process.env.WRZ_BENCH_DEVICE ?? "";
+  if (v === "") return "wasm";
+  if (!(DEVICE_KINDS as readonly string[]).includes(v)) {
+    throw new Error(`WRZ_BENCH_DEVICE=${v}: unknown device (choose from ${DEVICE_KINDS.join(", ")})`);
+  }
+  return v as DeviceKind;
+}
 
 /** Seeded uniform [-1, 1) values as a materialised array of `shape` (uploaded from a Float32Array). */
 export async function randomArray(seed: number, shape: number[]): Promise<JArray> {
@@ -55,8 +69,16 @@ export async function randomArray(seed: number, shape: number[]): Promise<JArray
 /** Runs the case named by `--case`, or all of them; `--list` prints the case keys; `--quick` uses fewer reps. */
 export async function runBenchFile(file: string, cases: BenchCase[]): Promise<void> {
   const argv = process.argv.slice(2);
-  const keys = cases.map((c) => caseKey(c.name, c.shape));
-  if (new Set(keys).size !== keys.length) throw new Error(`${file}.bench.ts: duplicate case keys`);
+  const all = cases.map((c) => caseKey(c.name, c.shape));
+  if (new Set(all).size !== all.length) throw new Error(`${file}.bench.ts: duplicate case keys`);
+  const device = benchDevice();
+  const threads = device === "wasm" ? engineThreads : 1;
+  const runnable = cases.filter((c, i) => {
+    const why = c.skip?.(device, threads) ?? null;
+    if (why !== null) process.stderr.write(`bench: skipping ${file}/${all[i]} on ${device}: ${why}\n`);
+    return why === null;
+  });
+  const keys = runnable.map((c) => caseKey(c.name, c.shape));
   if (argv.includes("--list")) {
     process.stdout.write(`${CASES_PREFIX}${JSON.stringify(keys)}\n`);
     return;
@@ -64,17 +86,20 @@ export async function runBenchFile(file: string, cases: BenchCase[]): Promise<vo
   const quick = argv.includes("--quick");
   const at = argv.indexOf("--case");
   const wanted = at >= 0 ? argv[at + 1] : undefined;
-  const selected = wanted === undefined ? cases : cases.filter((_, i) => keys[i] === wanted);
-  if (selected.length === 0) throw new Error(`${file}.bench.ts: no case named "${wanted}" (have: ${keys.join(", ")})`);
+  const selected = wanted === undefined ? runnable : runnable.filter((_, i) => keys[i] === wanted);
+  if (selected.length === 0) {
+    if (wanted !== undefined && all.includes(wanted)) return; // skipped on this device (reason printed above)
+    throw new Error(`${file}.bench.ts: no case named "${wanted}" (have: ${keys.join(", ")})`);
+  }
 
-  await startEngine({ device: "wasm" });
+  const engine = await startEngine({ device });
   for (const c of selected) {
-    const row = await timeCase(file, c, quick);
+    const row = await timeCase(file, c, quick, engine.device, engine.threads);
     process.stdout.write(`${ROW_PREFIX}${JSON.stringify(row)}\n`);
   }
 }
 
-async function timeCase(file: string, c: BenchCase, quick: boolean): Promise<BenchRow> {
+async function timeCase(file: string, c: BenchCase, quick: boolean, device: DeviceKind, threads: number): Promise<BenchRow> {
   const reps = quick ? c.reps.quick : c.reps.full;
   const warmup = quick ? c.warmup.quick : c.warmup.full;
   const p = await c.setup();
@@ -97,7 +122,8 @@ async function timeCase(file: string, c: BenchCase, quick: boolean): Promise<Ben
     file,
     name: c.name,
     shape: c.shape,
-    threads: engineThreads,
+    device,
+    threads,
     ms,
     msMin: Math.min(...times),
     reps,

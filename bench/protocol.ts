@@ -23,7 +23,9 @@ export type BenchRow = {
   name: string;
   /** The problem size (`N=1024`, `b2 n384 d256 h4 r4`). */
   shape: string;
-  /** Worker threads of jax-js's wasm backend in this child (`WRZ_THREADS`). */
+  /** The engine's device (`WRZ_BENCH_DEVICE`); rows written before it existed are wasm. */
+  device?: "wasm" | "webgpu" | "cpu";
+  /** Worker threads of jax-js's wasm backend in this child (`WRZ_THREADS`); 1 on webgpu and cpu. */
   threads: number;
   /** Median wall time of one call, from dispatch to `blockUntilReady`. */
   ms: number;

@@ -7,16 +7,17 @@
  * FLOPs, counted analytically by `rayzerForwardGflop` (matmuls only; norms, softmax, activations, Plücker rays and
  * AdamW are elementwise and left out, a few % here). A train step counts 3× its forward.
  */
-import { jit, numpy as np, random, type Array as JArray } from "@jax-js/jax";
+import { blockUntilReady, jit, makeJaxpr, numpy as np, random, tree, type Array as JArray } from "@jax-js/jax";
 import { blockForwardGflop } from "./flops.ts";
+import { makeRng } from "../src/engine/rng.ts";
 import { initAdamW, type StepMetrics, type TrainState } from "../src/engine/optim.ts";
 import { dispose, ref } from "../src/engine/params.ts";
-import { blockConfig, tokensPerView, type ModelConfig } from "../src/model/config.ts";
+import { MODEL_PRESETS, blockConfig, tokensPerView, type ModelConfig } from "../src/model/config.ts";
 import { initRayZer, runRayZer, type RayZerParams } from "../src/model/rayzer.ts";
 import { RUN_PRESETS } from "../src/train/config.ts";
 import { trainBatch } from "../src/train/loop.ts";
 import { makeStage1Steps, type Stage1Batch } from "../src/train/step.ts";
-import { runBenchFile, type BenchCase, type Prepared } from "./harness.ts";
+import { randomArray, runBenchFile, type BenchCase, type Prepared } from "./harness.ts";
 
 const RUN = RUN_PRESETS.small;
 const M = RUN.model;
@@ -115,4 +116,54 @@ const renderCase: BenchCase = {
   },
 };
 
-await runBenchFile("rayzer", [trainCase(false), trainCase(true), forwardCase, renderCase]);
+const PAPER = MODEL_PRESETS.paper;
+
+/**
+ * Parameters shaped as `initRayZer(cfg)` builds them (shapes and tree found abstractly, no memory), filled with
+ * seeded uniform ±0.02 values uploaded leaf by leaf. Timing does not depend on the values, and jax-js's own init of
+ * the 237 M-parameter paper model runs out of the wasm heap (its temporaries round up to power-of-2 size classes).
+ */
+async function hostParams(cfg: ModelConfig, seed: number): Promise<RayZerParams> {
+  const traced = makeJaxpr((k: JArray) => initRayZer(k, cfg) as never)(random.key(0));
+  const outs = (traced.jaxpr as unknown as { jaxpr: { outs: { aval: { shape: number[] } }[] } }).jaxpr.outs;
+  const shapes = outs.map((o) => [...o.aval.shape]);
+  traced.jaxpr.dispose();
+  const rng = makeRng(seed);
+  const leaves: JArray[] = [];
+  for (const shape of shapes) {
+    const data = new Float32Array(shape.reduce((p, d) => p * d, 1));
+    for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-0.02, 0.02);
+    const x = np.array(data).reshape(shape);
+    await blockUntilReady(x);
+    leaves.push(x);
+  }
+  return tree.unflatten(traced.treedef, leaves) as unknown as RayZerParams;
+}
+
+/**
+ * The `paper` model's forward on one scene (batch 1 instead of the paper's 8), all 6 targets rendered, random
+ * images: ~2 TFLOP a call. WebGPU only. On wasm the jitted forward needs more than jax-js's 4 GiB heap (measured:
+ * the parameters alone take 0.95 GB, 1.4 GB in size classes, and the first call fails to allocate within seconds);
+ * the plain-JS cpu backend would take hours.
+ */
+const paperForwardCase: BenchCase = {
+  name: "paper forward jit",
+  shape: `b1 v${PAPER.views} ${PAPER.imageSize}² d${PAPER.d} t${PAPER.views - PAPER.inputViews}`,
+  gflop: rayzerForwardGflop(PAPER, 1, PAPER.views - PAPER.inputViews),
+  reps: { full: 5, quick: 2 },
+  warmup: { full: 1, quick: 1 },
+  skip: (device) =>
+    device === "wasm"
+      ? "the paper model's forward does not fit jax-js's 4 GiB wasm heap (WebGPU only: WRZ_BENCH_DEVICE=webgpu)"
+      : device === "cpu"
+        ? "~2 TFLOP a call is far too slow for the plain-JS backend (WebGPU only: WRZ_BENCH_DEVICE=webgpu)"
+        : null,
+  async setup(): Promise<Prepared> {
+    const images = await randomArray(1, [1, PAPER.views, 3, PAPER.imageSize, PAPER.imageSize]);
+    const params = await hostParams(PAPER, 2);
+    const f = jit((p: RayZerParams, x: JArray) => runRayZer(p, x, PAPER).renders);
+    return { call: () => f(ref(params), images.ref), teardown: () => (dispose([params, images]), f.dispose()) };
+  },
+};
+
+await runBenchFile("rayzer", [trainCase(false), trainCase(true), forwardCase, renderCase, paperForwardCase]);

@@ -12,8 +12,8 @@
  * can stay empty); the colour residual fused in beside features and SSIM, both images blurred by σ = 1 px first (a
  * blurry renderer misses texture edges; movers differ in colour); a 7×7 SSIM window (11 is for 256²); k-means on
  * the patches' mean colour (MobileNet's stride-4 features group patches by texture, not by object); a cluster is
- * salient when its mean evidence reaches 1 std and it is salient in two frames or more, and voted clusters rescue
- * their patches down to 0.5 std while any patch at ≥ 2 std counts on its own.
+ * salient when its mean evidence reaches 1 std in one frame or more, and voted clusters rescue their patches down
+ * to 0.5 std while any patch at ≥ 2 std counts on its own.
  */
 import { ssimDissimilarityMap, blockMean, gaussianBlur, squaredErrorMap } from "./dissimilarity.ts";
 import { fuseDissimilarity, standardise, OFFICIAL_WEIGHTS, type FusionWeights, type Standardise } from "./fuse.ts";
@@ -66,7 +66,7 @@ export const DEFAULT_PSEUDO: PseudoMaskOptions = {
   ...OFFICIAL_PSEUDO,
   weights: { feat: 0.3, ssim: 0.3, mse: 0.4 },
   standardise: "sample",
-  voteOptions: { topQuantile: 0.95, frameQuantile: 0.75, minFrames: 2, minMean: 1, combine: "rescue", rescueZ: 0.5 },
+  voteOptions: { topQuantile: 0.95, frameQuantile: 0.75, minFrames: 1, minMean: 1, combine: "rescue", rescueZ: 0.5 },
   zThreshold: 2,
   ssimWindow: 7,
   mseBlur: 1,

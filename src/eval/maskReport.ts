@@ -74,8 +74,16 @@ function range(xs: Float32Array): [number, number] {
   return [lo, hi];
 }
 
-/** One section per window; image paths under `folder/`. */
-export async function maskDebugSections(clip: Scene, windows: readonly WindowMasks[], folder = "debug_files"): Promise<ReportSection[]> {
+/**
+ * One section per window; image paths under `folder/`. `heading` names a window (default: its input frames). When
+ * the clip has its own masks for the targets, a row shows them under the final mask.
+ */
+export async function maskDebugSections(
+  clip: Scene,
+  windows: readonly WindowMasks[],
+  folder = "debug_files",
+  heading: (wi: number, win: WindowMasks["window"]) => string = (wi, win) => `window ${wi + 1}: inputs ${win.inputs.map((f) => clip.frames[f]!.name).join(", ")}`,
+): Promise<ReportSection[]> {
   const { h, w } = clip;
   const scale = w <= 32 ? 4 : w < 128 ? 2 : 1;
   const sections: ReportSection[] = [];
@@ -108,6 +116,9 @@ export async function maskDebugSections(clip: Scene, windows: readonly WindowMas
       { label: "patch mask", tiles: st.upsampled.map((mask) => ({ kind: "mask", mask })) },
       { label: "morphology", tiles: st.morphology.map((mask) => ({ kind: "mask", mask })) },
       { label: "final (GrabCut)", tiles: result.masks.map((mask) => ({ kind: "mask", mask })) },
+      ...(win.targets.every((f) => clip.frames[f]!.mask)
+        ? [{ label: "true mask", note: "the input's own, for comparison", tiles: win.targets.map((f): Tile => ({ kind: "mask", mask: clip.frames[f]!.mask! })) }]
+        : []),
       { label: "overlay", tiles: result.masks.map((mask, j) => ({ kind: "rgb", image: overlay(clip.frames[win.targets[j]!]!.image, mask) })) },
     );
     const images = new Map<string, Uint8Array>();
@@ -125,7 +136,7 @@ export async function maskDebugSections(clip: Scene, windows: readonly WindowMas
     const names = (fs: number[]) => fs.map((f) => escapeHtml(clip.frames[f]!.name)).join(", ");
     const head = `<tr><th></th>${win.targets.map((f) => `<th class="frame">${escapeHtml(clip.frames[f]!.name)}</th>`).join("")}</tr>`;
     sections.push({
-      html: `<section><h2>window ${wi + 1}: inputs ${names(win.inputs)}</h2><p class="caption">targets ${names(win.targets)}</p><table>${head}${body.join("")}</table></section>`,
+      html: `<section><h2>${escapeHtml(heading(wi, win))}</h2><p class="caption">targets ${names(win.targets)}</p><table>${head}${body.join("")}</table></section>`,
       images,
     });
   }

@@ -17,5 +17,5 @@ o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp
 apt-get $o update >/dev/null
 # shellcheck disable=SC2086
 (cd .devprobe/gl && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
-cp bench/device/probe.sh bench/device/train.sh .devprobe/ 2>/dev/null || true
+mkdir -p .devprobe/run0 && cp runs/default/checkpoint.safetensors runs/default/metrics.jsonl .devprobe/run0/ 2>/dev/null || true  # for train.sh
 du -sh .devprobe/*

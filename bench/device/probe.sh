@@ -90,11 +90,11 @@ main() {
   : >"$OUT/rows.txt"
   : ---- WebGPU
   local gpu=run rc
-  step gpucheck-webgpu 90 env WRZ_THREADS="$THREADS" $NODE "${NODE_ARGS[@]}" $DP/gpucheck.ts
+  step gpucheck-webgpu 90 env WRZ_THREADS="$THREADS" $NODE "${NODE_ARGS[@]}" bench/device/gpucheck.ts
   rc=$?
   if [ "$rc" -ne 0 ]; then
     # Retry once naming Vulkan explicitly, with the loader's diagnostics; if that works, the benches use it.
-    step gpucheck-webgpu-vulkan 45 env WRZ_THREADS="$THREADS" WRZ_WEBGPU_FLAGS=backend=vulkan VK_LOADER_DEBUG=error,warn $NODE "${NODE_ARGS[@]}" $DP/gpucheck.ts
+    step gpucheck-webgpu-vulkan 45 env WRZ_THREADS="$THREADS" WRZ_WEBGPU_FLAGS=backend=vulkan VK_LOADER_DEBUG=error,warn $NODE "${NODE_ARGS[@]}" bench/device/gpucheck.ts
     local rc2=$?
     if [ "$rc2" -eq 0 ]; then
       export WRZ_WEBGPU_FLAGS=backend=vulkan

@@ -9,7 +9,7 @@ import { nn, numpy as np, random, type Array as JArray } from "@jax-js/jax";
 import { initLinear, linear, type Linear } from "../engine/layers.ts";
 import { dispose, truncNormal } from "../engine/params.ts";
 import { rot6dToMatrix } from "../geometry/rotations.ts";
-import { blockConfig, type ModelConfig } from "./config.ts";
+import { blockConfig, gridSize, type ModelConfig } from "./config.ts";
 import { initPeMlp, runPeMlp, sinCos, type PeMlp } from "./tokens.ts";
 import { initStack, runStack, type StackParams } from "./transformer.ts";
 
@@ -62,7 +62,8 @@ export function initCameraEstimator(key: JArray, cfg: ModelConfig): CameraEstima
  * Shapes: b samples, v views, n tokens per view, d width.
  * Consumes `p` and `imageTokens` [b, v, n, d]; returns the cameras of all v views.
  */
-export function runCameraEstimator(p: CameraEstimatorParams, imageTokens: JArray, cfg: ModelConfig): Cameras {
+export function runCameraEstimator(p: CameraEstimatorParams, tokens: JArray, cfg: ModelConfig): Cameras {
+  const imageTokens = poolTokens(tokens, gridSize(cfg), cfg.cameraPool);
   const [b, v, n, d] = imageTokens.shape as [number, number, number, number];
   let cam = p.camCode; // [1, d]
   const code = np.array(sinCos(d, Array.from({ length: v }, (_, i) => i))).reshape([v, d]); // [v, d]
@@ -94,4 +95,17 @@ export function runCameraEstimator(p: CameraEstimatorParams, imageTokens: JArray
   const half = np.full([b, v, 2], 0.5); // [b, v, 2]
   const fxfycxcy = np.concatenate([f.ref, f, half], -1); // [b, v, 4]
   return { c2w, fxfycxcy };
+}
+
+/**
+ * Average-pools image tokens [b, v, g·g, d] (a g × g grid, row-major) over `pool` × `pool` blocks → [b, v, (g/pool)², d].
+ * Consumes `tokens`; `pool` 1 returns them as they are.
+ */
+export function poolTokens(tokens: JArray, g: number, pool: number): JArray {
+  if (pool === 1) return tokens;
+  const [b, v, n, d] = tokens.shape as [number, number, number, number];
+  if (n !== g * g || g % pool !== 0) throw new Error(`poolTokens: ${n} tokens are not a ${g}×${g} grid poolable by ${pool}`);
+  const q = g / pool;
+  const blocks = tokens.reshape([b, v, q, pool, q, pool, d]);
+  return np.mean(np.mean(blocks, 5), 3).reshape([b, v, q * q, d]);
 }

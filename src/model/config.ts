@@ -39,9 +39,16 @@ export const ModelConfigSchema = z
      * lengths (measured: a d=128 block's forward+backward at n = 102 takes 600 ms, at n = 104 335 ms; BENCHMARKS.md).
      */
     cameraRegisters: z.number().int().min(0).default(0),
+    /**
+     * The camera estimator reads the image tokens average-pooled over `cameraPool` × `cameraPool` patches (1: as
+     * they are). A pose is a property of the whole view: with small patches for the renderer (RESULTS.md: 4-px
+     * patches +0.65 dB at equal steps), pooling keeps the estimator's sequence, and its cost, that of larger patches.
+     */
+    cameraPool: z.number().int().min(1).default(1),
   })
   .strict()
   .refine((c) => c.imageSize % c.patch === 0, { message: "imageSize must be a multiple of patch" })
+  .refine((c) => (c.imageSize / c.patch) % c.cameraPool === 0, { message: "cameraPool must divide the patch grid (imageSize / patch)" })
   .refine((c) => c.d % c.heads === 0, { message: "d must be a multiple of heads" })
   .refine((c) => c.d % 4 === 0, { message: "d must be a multiple of 4 (sin-cos positional embedding)" })
   .refine((c) => c.inputViews < c.views, { message: "inputViews must leave at least one target view" });
@@ -64,6 +71,7 @@ export const SMALL: ModelConfig = {
   viewIndexEmbedding: false, // RECIPE.md: the index embedding lets the camera estimator learn a mean trajectory
   focalInit: 1.25, // SPEC §2.5
   cameraRegisters: 2, // 6 camera + 96 image tokens + 2 = 104, a multiple of 4 (see the schema)
+  cameraPool: 1,
 };
 
 export const MODEL_PRESETS = {

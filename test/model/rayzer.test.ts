@@ -162,3 +162,34 @@ describe("parameter count", () => {
     assert.equal(abstractParamCount((k) => initRayZer(k, MODEL_PRESETS.paper)), expectedCount(MODEL_PRESETS.paper));
   });
 });
+
+describe("pooled camera tokens (cameraPool)", () => {
+  it("averages 2×2 blocks of the row-major token grid (hand-computed)", async () => {
+    const { poolTokens } = await import("../../src/model/cameraEstimator.ts");
+    // b 1, v 1, a 4×4 grid, d 2: token (y, x) = [10y + x, −(10y + x)]
+    const data = Array.from({ length: 16 }, (_, i) => [10 * Math.floor(i / 4) + (i % 4), -(10 * Math.floor(i / 4) + (i % 4))]).flat();
+    const pooled = await values(poolTokens(np.array(data).reshape([1, 1, 16, 2]), 4, 2));
+    // block (0,0): tokens 0,1,10,11 → 5.5; (0,1): 2,3,12,13 → 7.5; (1,0): 20,21,30,31 → 25.5; (1,1): 27.5
+    assertClose(pooled, [5.5, -5.5, 7.5, -7.5, 25.5, -25.5, 27.5, -27.5], 1e-6, 1e-6, "pooled");
+  });
+
+  it("a 4-px model with pool 2 runs, its camera estimator sees the pooled grid, and it trains", async () => {
+    const cfg = ModelConfigSchema.parse({ ...MODEL_PRESETS.tiny, patch: 4, cameraPool: 2 });
+    assert.throws(() => ModelConfigSchema.parse({ ...MODEL_PRESETS.tiny, patch: 4, cameraPool: 3 }), /cameraPool must divide/);
+    const params = initRayZer(random.key(2), cfg);
+    const x = np.array(randValues(31, [2, cfg.views, 3, 32, 32], 0, 1)).reshape([2, cfg.views, 3, 32, 32]);
+    // the estimator's result equals running it on tokens pooled by hand with pool 1
+    const { runCameraEstimator, poolTokens } = await import("../../src/model/cameraEstimator.ts");
+    const { runTokenizer } = await import("../../src/model/tokens.ts");
+    const tokens = runTokenizer(ref(params.tokenizer), x.ref, cfg);
+    const a = runCameraEstimator(ref(params.cameraEstimator), tokens.ref, cfg);
+    const b = runCameraEstimator(ref(params.cameraEstimator), poolTokens(tokens, 8, 2), { ...cfg, cameraPool: 1 });
+    assertClose(await values(a.c2w), await values(b.c2w), 1e-6, 1e-6, "c2w");
+    dispose([a.fxfycxcy, b.fxfycxcy]);
+    const loss = (p: RayZerParams) => np.mean(np.square(runRayZer(p, x.ref, cfg).renders.sub(0.5)));
+    const g = grad(loss)(ref(params));
+    const norms = await Promise.all(namedLeaves(g).map(async ([, t]) => (await values(np.sqrt(np.sum(np.square(t))))) [0]!));
+    assert.ok(norms.every((v) => Number.isFinite(v)) && norms.some((v) => v > 0), `finite, nonzero gradients: ${norms.length} leaves`);
+    dispose([params, x]);
+  });
+});

@@ -145,7 +145,7 @@ function makeForward(model: ModelConfig) {
 }
 
 /** Held-out scenes of `seeds` and their view orders ([inputs…, targets…], seeded by the scene seed). */
-function heldOutSamples(seeds: readonly number[], data: SynthConfig, model: ModelConfig) {
+export function heldOutSamples(seeds: readonly number[], data: SynthConfig, model: ModelConfig) {
   const scenes = seeds.map((s) => generateScene(s, data));
   const orders = seeds.map((s, i) => {
     const { inputs, targets } = selectViews(makeRng(s ^ 0x5eed), scenes[i]!.frames.length, model.inputViews, model.views);

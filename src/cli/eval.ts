@@ -38,6 +38,9 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
           `PSNR (dB)          model ${f(r.psnr.model)}   nearest input ${f(r.psnr.nearestInput)}   mean of inputs ${f(r.psnr.meanOfInputs)}`,
           `                   identity cameras ${f(r.psnr.identityCameras)} (diagnostic: equal to the model = cameras unused)`,
           `                   true cameras ${f(r.psnr.trueCameras)} (diagnostic: far above the model = the camera estimator is the bottleneck)`,
+          ...(r.blendCeilings
+            ? [`blend ceilings     cross-fade at the true frame time ${f(r.blendCeilings.crossFade)}   best mix per target ${f(r.blendCeilings.bestGlobalMix)} (oracles: above them a model moves content)`]
+            : []),
           `SSIM               model ${r.ssim.model.toFixed(3)}  nearest input ${r.ssim.nearestInput.toFixed(3)}  mean of inputs ${r.ssim.meanOfInputs.toFixed(3)}`,
           `PSNR static px     model ${f(r.psnrStatic.model)}   nearest input ${f(r.psnrStatic.nearestInput)}   mean of inputs ${f(r.psnrStatic.meanOfInputs)}`,
           `rotation error (°) model ${f(r.rotationErrorDeg.model)}   identity ${f(r.rotationErrorDeg.identity)}`,

@@ -19,6 +19,7 @@ import { mat4Mul, mat4Rotation, rigidInverse } from "../geometry/mat4.ts";
 import { rotationAngleDeg } from "../geometry/rotations.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { runRayZer, type RayZerParams } from "../model/rayzer.ts";
+import { blendCeilings } from "./blendOracle.ts";
 import { meanFinite, psnrHost } from "./metrics.ts";
 import { ssimHost } from "./ssim.ts";
 
@@ -32,6 +33,12 @@ export type EvalReport = {
   rotationErrorDeg: { model: number; identity: number };
   /** Mean predicted normalised focal and the ground truth's. */
   focal: { model: number; truth: number };
+  /**
+   * Blend ceilings (src/eval/blendOracle.ts; two inputs only, else NaN): the inputs cross-faded at the target's
+   * true frame time, and the best single mix per target. Oracles that use the frame times; a model above them
+   * moves content. Absent in reports written before they existed.
+   */
+  blendCeilings?: { crossFade: number; bestGlobalMix: number };
 };
 
 /**
@@ -63,6 +70,7 @@ export async function evaluateStage1(
   const accSsim = { model: [] as number[], near: [] as number[], mean: [] as number[] };
   const rot = { model: [] as number[], identity: [] as number[] };
   const focal = { model: [] as number[], truth: [] as number[] };
+  const ceil = { fade: [] as number[], mix: [] as number[] };
   for (let start = 0; start < opts.scenes; start += batch) {
     const count = Math.min(batch, opts.scenes - start);
     const seeds = Array.from({ length: count }, (_, i) => HELD_OUT_SEED_START + start + i);
@@ -104,6 +112,11 @@ export async function evaluateStage1(
         accSsim.model.push(ssimHost(pred, gt, 3, h, w));
         accSsim.near.push(ssimHost(nearImg, gt, 3, h, w));
         accSsim.mean.push(ssimHost(meanImg, gt, 3, h, w));
+        if (k === 2) {
+          const c = blendCeilings(inputs[0]!, inputs[1]!, gt, (f - order[0]!) / (order[1]! - order[0]!));
+          ceil.fade.push(c.crossFade);
+          ceil.mix.push(c.bestGlobalAlpha);
+        }
         if (keep) {
           accS.model.push(psnrHost(pred, gt, keep));
           accS.near.push(psnrHost(nearImg, gt, keep));
@@ -132,6 +145,7 @@ export async function evaluateStage1(
     ssim: { model: meanFinite(accSsim.model), nearestInput: meanFinite(accSsim.near), meanOfInputs: meanFinite(accSsim.mean) },
     rotationErrorDeg: { model: meanFinite(rot.model), identity: meanFinite(rot.identity) },
     focal: { model: meanFinite(focal.model), truth: meanFinite(focal.truth) },
+    blendCeilings: { crossFade: meanFinite(ceil.fade), bestGlobalMix: meanFinite(ceil.mix) },
   };
 }
 

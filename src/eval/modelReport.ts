@@ -31,6 +31,12 @@ export async function modelSection(opts: {
     `<tr><th>model (predicted cameras)</th><td>${f(r.psnr.model)}</td><td>${r.psnr.model - best >= 0 ? "+" : ""}${f(r.psnr.model - best)}</td><td>${r.ssim.model.toFixed(3)}</td></tr>`,
     `<tr><th>copy the nearest input</th><td>${f(r.psnr.nearestInput)}</td><td></td><td>${r.ssim.nearestInput.toFixed(3)}</td></tr>`,
     `<tr><th>mean of the inputs</th><td>${f(r.psnr.meanOfInputs)}</td><td></td><td>${r.ssim.meanOfInputs.toFixed(3)}</td></tr>`,
+    ...(r.blendCeilings
+      ? [
+          `<tr><th>inputs cross-faded at the true frame time (oracle)</th><td>${f(r.blendCeilings.crossFade)}</td><td></td><td></td></tr>`,
+          `<tr><th>best mix of the inputs per target (oracle)</th><td>${f(r.blendCeilings.bestGlobalMix)}</td><td></td><td></td></tr>`,
+        ]
+      : []),
     `<tr><th>model with identity cameras (diagnostic)</th><td>${f(r.psnr.identityCameras)}</td><td></td><td></td></tr>`,
     `<tr><th>model with the true cameras (diagnostic)</th><td>${f(r.psnr.trueCameras)}</td><td></td><td></td></tr>`,
     `<tr><th>rotation error (°): model / identity</th><td colspan="3">${f(r.rotationErrorDeg.model)} / ${f(r.rotationErrorDeg.identity)}</td></tr>`,

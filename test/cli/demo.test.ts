@@ -54,6 +54,10 @@ describe("wildrayzer demo", () => {
     assert.equal(srcs.length, 3 * 8 * 4 + 3 * (2 + 2 * 3) + 13 * 8, "data scenes, the model's held-out samples, the pseudo-mask stages");
     assert.match(html, /Pseudo-motion masks \(stand-in renderer\)/);
     assert.match(html, /copy the nearest input/);
+    // the blend ceilings: the best mix per target can never be below the cross-fade at the true frame time
+    const oracle = (label: string) => Number(new RegExp(`${label} \\(oracle\\)</th><td>([\\d.]+)<`).exec(html)?.[1]);
+    const [fade, mix] = [oracle("inputs cross-faded at the true frame time"), oracle("best mix of the inputs per target")];
+    assert.ok(Number.isFinite(fade) && mix >= fade, `cross-fade ${fade}, best mix ${mix}`);
     for (const src of srcs) assert.ok(existsSync(join(out, src)), `${src} exists`);
     assert.equal((html.match(/<svg /g) ?? []).length, 3 + 1 + 3, "a camera path per scene, the training curve, a path per model sample");
   });

@@ -3,6 +3,10 @@ import assert from "node:assert/strict";
 import { blendCeilings, mixImages } from "../../src/eval/blendOracle.ts";
 
 describe("blend ceilings", () => {
+  it("the best mix is clipped to [0, 1] and is the nearer input when the target lies beyond it", () => {
+    const c = blendCeilings([0, 0], [1, 1], [1.2, 1.2], 0.9);
+    assert.ok(Math.abs(c.bestGlobalAlpha - c.nearestInput) < 1e-9, "α clipped to 1 = input B");
+  });
   it("mixImages is (1 − α)·a + α·b", () => {
     assert.deepEqual(Array.from(mixImages([0, 1], [1, 0], 0.25)), [0.25, 0.75]);
   });
@@ -19,11 +23,13 @@ describe("blend ceilings", () => {
     assert.ok(Math.abs(c.meanOfInputs - psnr(0.37 / 4)) < 1e-4, "mean");
     // cross-fade at τ 0.4: 0.4,0.4,0.4,0.6 → errors 0.3,0.3,0.3,0.4 → MSE 0.43/4
     assert.ok(Math.abs(c.crossFade - psnr(0.43 / 4)) < 1e-4, "cross-fade");
-    // best α over the 0.05 grid: MSE(α) = 3(α − 0.7)² + α² is least at α = 0.525 → on the grid 0.5 or 0.55
-    const best = Math.max(psnr((3 * 0.2 ** 2 + 0.5 ** 2) / 4), psnr((3 * 0.15 ** 2 + 0.55 ** 2) / 4));
+    // best α: MSE(α) = (3(α − 0.7)² + α²) / 4 is least at α = 0.525 (6(α − 0.7) + 2α = 0)
+    const best = psnr((3 * 0.175 ** 2 + 0.525 ** 2) / 4);
     assert.ok(Math.abs(c.bestGlobalAlpha - best) < 1e-4, "best global α");
     // per pixel: B gives |0.3| on the first three, A exact on the last → MSE 0.27/4
     assert.ok(Math.abs(c.bestPerPixel - psnr(0.27 / 4)) < 1e-4, "best per pixel");
+    // no α on either side does better
+    for (const alpha of [0.5, 0.55, 0.52, 0.53]) assert.ok(psnr((3 * (alpha - 0.7) ** 2 + alpha ** 2) / 4) <= c.bestGlobalAlpha + 1e-6, `α ${alpha}`);
     assert.ok(c.bestPerPixel > c.bestGlobalAlpha && c.bestGlobalAlpha >= c.crossFade, "ordering");
   });
 });

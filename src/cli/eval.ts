@@ -1,51 +1,159 @@
 /**
- * `wildrayzer eval --ckpt C`: held-out evaluation of a stage-1 checkpoint (src/eval/evaluate.ts) on the
- * checkpoint's own data and model config: PSNR against the nearest-input and mean-of-inputs baselines, the
- * identity-camera diagnostic, and rotation error against predicting no rotation. `--json` for scripts.
+ * `wildrayzer eval --ckpt C`: held-out evaluation of a stage-1 checkpoint (src/eval/evaluate.ts): PSNR against
+ * the nearest-input and mean-of-inputs baselines, the identity- and true-camera diagnostics, the blend ceilings,
+ * and rotation error against predicting no rotation. Data: the checkpoint's synthetic scenes from held-out seeds
+ * (`--data synth`, default; `--path` picks another camera-path family, e.g. the look-around `jitter` paths whose
+ * poses the view index cannot predict), given seeds (`--data synth:A..B`), or real footage (`--data DIR`: one clip
+ * or a folder of clips, cut into windows of the model's views with the inputs at the window ends, as in
+ * training). `--json [FILE]` for scripts.
  */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { startEngine } from "../engine/backend.ts";
+import { WildrayzerError } from "../engine/errors.ts";
+import { writeFileAtomic } from "../engine/files.ts";
 import { dispose } from "../engine/params.ts";
-import { evaluateStage1 } from "../eval/evaluate.ts";
+import { HELD_OUT_SEED_START, SynthConfigSchema, type SynthConfig } from "../data/config.ts";
+import type { Clip } from "../data/clip.ts";
+import { readClip } from "../data/readers/index.ts";
+import { clipWindows } from "../data/sampling.ts";
+import { evaluateStage1, type EvalOptions, type EvalReport } from "../eval/evaluate.ts";
+import type { ModelConfig } from "../model/config.ts";
 import { loadModel } from "../train/checkpoint.ts";
+import { addClipOptions, clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress } from "./progress.ts";
 
+type EvalFlags = ClipFlags & { ckpt: string; scenes: string; json: boolean | string; data: string; path?: string; inputs?: string; targets?: string };
+
+/** `synth`, `synth:A..B` or `synth:A..` (with `scenes` seeds from A): the seeds; null for anything else (a folder). */
+export function parseSynthSpec(spec: string, scenes: number): number[] | null {
+  if (spec === "synth") return Array.from({ length: scenes }, (_, i) => HELD_OUT_SEED_START + i);
+  if (!spec.startsWith("synth:")) return null;
+  const m = /^synth:(\d+)\.\.(\d+)?$/.exec(spec);
+  if (!m) throw new WildrayzerError(`--data ${spec}: expected synth, synth:FIRST..LAST or synth:FIRST.. (seeds, e.g. synth:1000000000..1000000063)`);
+  const first = Number(m[1]);
+  const last = m[2] === undefined ? first + scenes - 1 : Number(m[2]);
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || last < first) throw new WildrayzerError(`--data ${spec}: the last seed must be ≥ the first`);
+  if (last - first >= 100_000) throw new WildrayzerError(`--data ${spec}: at most 100000 seeds`);
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
+
+/** Reads `dir` as one clip, or, when it is not one, each of its sub-folders as a clip. */
+async function readClips(dir: string, flags: ClipFlags, size: number): Promise<Clip[]> {
+  if (!existsSync(dir)) throw new WildrayzerError(`--data ${dir}: no such file or folder (use synth, synth:A..B or a folder of footage)`);
+  const opts = clipOptionsFrom(flags, size);
+  if (opts.size !== size) throw new WildrayzerError(`--size ${opts.size}: this checkpoint works at ${size}×${size}; leave --size out`);
+  try {
+    return [await readClip(dir, opts)];
+  } catch (err) {
+    const subs = statSync(dir).isDirectory()
+      ? readdirSync(dir)
+          .filter((n) => !n.startsWith(".") && statSync(join(dir, n)).isDirectory())
+          .sort()
+      : [];
+    if (!(err instanceof WildrayzerError) || subs.length === 0) throw err;
+    const clips: Clip[] = [];
+    for (const s of subs) clips.push(await readClip(join(dir, s), opts));
+    return clips;
+  }
+}
+
+/** The evaluation samples of real clips: windows of the model's views, inputs at the ends (src/data/sampling.ts). */
+export function clipSamples(clips: readonly Clip[], model: ModelConfig): NonNullable<EvalOptions["samples"]> {
+  const scenes: Clip[] = [];
+  const orders: number[][] = [];
+  for (const clip of clips) {
+    if (clip.frames.length < model.views)
+      throw new WildrayzerError(`${clip.source}: ${clip.frames.length} frames, the model needs at least ${model.views} (${model.inputViews} inputs + ${model.views - model.inputViews} targets)`);
+    for (const w of clipWindows(clip.frames.length, model.views)) {
+      scenes.push(clip);
+      orders.push([...w.inputs, ...w.targets]);
+    }
+  }
+  return { scenes, orders };
+}
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new WildrayzerError(`--${name} ${v}: expected an integer ≥ 1`);
+  return n;
+}
+
 export function registerEval(program: Command, globals: () => GlobalOptions): void {
-  program
+  const cmd = program
     .command("eval")
-    .description("evaluate a checkpoint on held-out synthetic scenes against simple baselines")
+    .description("evaluate a checkpoint against simple baselines: held-out synthetic scenes (default) or real footage")
     .requiredOption("--ckpt <file>", "a checkpoint written by `wildrayzer train`, or a model file (models/small.safetensors)")
-    .option("--scenes <n>", "held-out scenes to evaluate", "64")
-    .option("--json", "print the report as one JSON object", false)
-    .action(async (flags: { ckpt: string; scenes: string; json: boolean }) => {
-      const g = globals();
-      await startEngine({ device: g.device });
-      const { params, meta } = loadModel(flags.ckpt);
-      const scenes = Math.max(1, Number.parseInt(flags.scenes, 10) || 1);
-      const progress = createProgress({ label: "eval", total: scenes, quiet: g.quiet || flags.json });
-      const r = await evaluateStage1(params, meta.run.model, meta.run.data, { scenes, onProgress: (d) => progress.update(d) });
-      progress.stop();
-      dispose(params);
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ step: meta.step, ...r })}\n`);
-        return;
+    .option("--data <spec>", "synth (held-out seeds), synth:FIRST..LAST (given seeds), or a folder: one clip or a folder of clips", "synth")
+    .option("--scenes <n>", "synthetic scenes to evaluate (synth and synth:FIRST..)", "64")
+    .option("--path <kind>", "synthetic camera paths: walk, pan, jitter (look-around: the view index says nothing), orbit or mixed; default: the checkpoint's")
+    .option("--inputs <k>", "input views per sample (must be the model's)")
+    .option("--targets <n>", "target views per sample (default: all the model renders, views − inputs)")
+    .option("--json [file]", "the report as one JSON object, on stdout or written to FILE", false);
+  addClipOptions(cmd).action(async (flags: EvalFlags) => {
+    const g = globals();
+    await startEngine({ device: g.device });
+    const { params, meta } = loadModel(flags.ckpt);
+    const model = meta.run.model;
+    let r: EvalReport;
+    let what: string;
+    try {
+      const scenes = positiveInt("scenes", flags.scenes);
+      if (flags.inputs !== undefined && positiveInt("inputs", flags.inputs) !== model.inputViews)
+        throw new WildrayzerError(`--inputs ${flags.inputs}: this model takes ${model.inputViews} input views`);
+      const room = model.views - model.inputViews;
+      const targets = flags.targets === undefined ? undefined : positiveInt("targets", flags.targets);
+      if (targets !== undefined && targets > room) throw new WildrayzerError(`--targets ${targets}: this model renders at most ${room} targets per sample (${model.views} views, ${model.inputViews} inputs)`);
+      const seeds = parseSynthSpec(flags.data, scenes);
+      let data: SynthConfig = meta.run.data;
+      const opts: EvalOptions = { scenes, targets };
+      if (seeds) {
+        if (flags.path !== undefined) {
+          const parsed = SynthConfigSchema.safeParse({ ...data, path: flags.path });
+          if (!parsed.success) throw new WildrayzerError(`--path ${flags.path}: expected one of ${SynthConfigSchema.shape.path.options.join(", ")}`);
+          data = parsed.data;
+        }
+        opts.seeds = seeds;
+        const seen = seeds.filter((s) => s < HELD_OUT_SEED_START).length;
+        what = `${seeds.length} synthetic scenes (${data.path} paths, seeds ${seeds[0]}…${seeds.at(-1)}${seen ? `; ${seen} of them from the training range` : ", held out"})`;
+      } else {
+        if (flags.path !== undefined) throw new WildrayzerError(`--path ${flags.path}: only for synthetic data (--data synth…)`);
+        const clips = await readClips(flags.data, flags, model.imageSize);
+        opts.samples = clipSamples(clips, model);
+        what = `${clips.length} clip${clips.length === 1 ? "" : "s"} from ${flags.data}, ${opts.samples.scenes.length} windows of ${model.views} frames`;
       }
-      const f = (x: number) => x.toFixed(2);
-      process.stdout.write(
-        [
-          `checkpoint step ${meta.step}; ${r.scenes} held-out scenes, ${r.targets} target views`,
-          `PSNR (dB)          model ${f(r.psnr.model)}   nearest input ${f(r.psnr.nearestInput)}   mean of inputs ${f(r.psnr.meanOfInputs)}`,
-          `                   identity cameras ${f(r.psnr.identityCameras)} (diagnostic: equal to the model = cameras unused)`,
-          `                   true cameras ${f(r.psnr.trueCameras)} (diagnostic: far above the model = the camera estimator is the bottleneck)`,
-          ...(r.blendCeilings
-            ? [`blend ceilings     cross-fade at the true frame time ${f(r.blendCeilings.crossFade)}   best mix per target ${f(r.blendCeilings.bestGlobalMix)} (oracles: above them a model moves content)`]
-            : []),
-          `SSIM               model ${r.ssim.model.toFixed(3)}  nearest input ${r.ssim.nearestInput.toFixed(3)}  mean of inputs ${r.ssim.meanOfInputs.toFixed(3)}`,
-          `PSNR static px     model ${f(r.psnrStatic.model)}   nearest input ${f(r.psnrStatic.nearestInput)}   mean of inputs ${f(r.psnrStatic.meanOfInputs)}`,
-          `rotation error (°) model ${f(r.rotationErrorDeg.model)}   identity ${f(r.rotationErrorDeg.identity)}`,
-          `focal fx/W         model ${r.focal.model.toFixed(3)}   truth ${r.focal.truth.toFixed(3)}`,
-        ].join("\n") + "\n",
-      );
-    });
+      const progress = createProgress({ label: "eval", total: opts.samples?.scenes.length ?? seeds!.length, quiet: g.quiet || flags.json === true });
+      opts.onProgress = (d) => progress.update(d);
+      r = await evaluateStage1(params, model, data, opts);
+      progress.stop();
+    } finally {
+      dispose(params);
+    }
+    const json = `${JSON.stringify({ step: meta.step, data: flags.data, ...r })}\n`;
+    if (flags.json === true) {
+      process.stdout.write(json);
+      return;
+    }
+    if (typeof flags.json === "string") writeFileAtomic(flags.json, json);
+    const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
+    const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
+    process.stdout.write(
+      [
+        `checkpoint step ${meta.step}; ${what}, ${r.targets} target views`,
+        `PSNR (dB)          model ${f(r.psnr.model)}   nearest input ${f(r.psnr.nearestInput)}   mean of inputs ${f(r.psnr.meanOfInputs)}`,
+        `                   identity cameras ${f(r.psnr.identityCameras)} (diagnostic: equal to the model = cameras unused)`,
+        `                   true cameras ${f(r.psnr.trueCameras)} (diagnostic: far above the model = the camera estimator is the bottleneck)`,
+        ...(r.blendCeilings
+          ? [`blend ceilings     cross-fade at the true frame time ${f(r.blendCeilings.crossFade)}   best mix per target ${f(r.blendCeilings.bestGlobalMix)} (oracles: above them a model moves content)`]
+          : []),
+        `SSIM               model ${f3(r.ssim.model)}  nearest input ${f3(r.ssim.nearestInput)}  mean of inputs ${f3(r.ssim.meanOfInputs)}`,
+        `PSNR static px     model ${f(r.psnrStatic.model)}   nearest input ${f(r.psnrStatic.nearestInput)}   mean of inputs ${f(r.psnrStatic.meanOfInputs)}`,
+        `rotation error (°) model ${f(r.rotationErrorDeg.model)}   identity ${f(r.rotationErrorDeg.identity)}`,
+        `focal fx/W         model ${f3(r.focal.model)}   truth ${f3(r.focal.truth)}`,
+        ...(typeof flags.json === "string" ? [`report: ${flags.json}`] : []),
+      ].join("\n") + "\n",
+    );
+  });
 }

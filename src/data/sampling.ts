@@ -28,6 +28,23 @@ export function selectViews(rng: Rng, frames: number, inputViews: number, views:
   return { inputs: order.slice(0, inputViews), targets: order.slice(inputViews) };
 }
 
+/**
+ * Windows of `views` consecutive frames over an `n`-frame clip, inputs at the two ends (as in training) and the
+ * frames between as targets; consecutive windows share an end frame, the last one is moved back to end at frame
+ * n − 1. Every frame lies in some window.
+ */
+export function clipWindows(n: number, views: number): { inputs: number[]; targets: number[] }[] {
+  if (views < 3) throw new Error(`clipWindows: ${views} views leave no target between two inputs`);
+  if (n < views) throw new Error(`clipWindows: ${n} frames, the model needs ${views}`);
+  const windows: { inputs: number[]; targets: number[] }[] = [];
+  for (let s = 0; ; s += views - 1) {
+    const start = Math.min(s, n - views);
+    windows.push({ inputs: [start, start + views - 1], targets: Array.from({ length: views - 2 }, (_, i) => start + 1 + i) });
+    if (start + views >= n) break;
+  }
+  return windows;
+}
+
 /** Fisher–Yates with the seeded generator; returns a new array. */
 export function shuffle<T>(rng: Rng, xs: readonly T[]): T[] {
   const a = [...xs];

@@ -19,6 +19,7 @@ import { runRayZer, type RayZerParams } from "../model/rayzer.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import { pseudoMasks, type PseudoMaskOptions, type PseudoMaskResult } from "../masks/pipeline.ts";
 import { predictHeldOut } from "./evaluate.ts";
+import { clipWindows } from "../data/sampling.ts";
 import { meanIou, patchFeatures } from "./pseudoMaskEval.ts";
 
 /** One window of a clip: frame indices, inputs first. */
@@ -26,21 +27,14 @@ export type MaskWindow = { inputs: number[]; targets: number[] };
 
 /** The windows that give every frame of an `n`-frame clip a mask, for a model of `views` views and 2 inputs. */
 export function maskWindows(n: number, views: number): MaskWindow[] {
-  if (views < 3) throw new Error(`maskWindows: ${views} views leave no target between two inputs`);
-  if (n < views) throw new Error(`maskWindows: ${n} frames, the model needs ${views}`);
-  const windows: MaskWindow[] = [];
-  const covered = new Set<number>();
+  const windows: MaskWindow[] = clipWindows(n, views);
+  const covered = new Set(windows.flatMap((w) => w.targets));
   const add = (start: number, inputs: number[]) => {
     const frames = Array.from({ length: views }, (_, i) => start + i);
     const targets = frames.filter((f) => !inputs.includes(f));
     windows.push({ inputs, targets });
     for (const t of targets) covered.add(t);
   };
-  for (let s = 0; ; s += views - 1) {
-    const start = Math.min(s, n - views);
-    add(start, [start, start + views - 1]);
-    if (start + views >= n) break;
-  }
   for (let f = 0; f < n; f++) {
     if (covered.has(f)) continue;
     const start = Math.max(0, Math.min(n - views, f - Math.floor(views / 2)));

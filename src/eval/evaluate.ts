@@ -41,18 +41,40 @@ export type EvalReport = {
   blendCeilings?: { crossFade: number; bestGlobalMix: number };
 };
 
+/** Given samples: scenes at the model's size and their view orders ([inputs…, targets…], all of one length). */
+export type EvalSamples = { scenes: readonly Scene[]; orders: readonly (readonly number[])[] };
+
+export type EvalOptions = {
+  /** Held-out synthetic scenes: seeds HELD_OUT_SEED_START + 0 … scenes − 1 (unless `seeds` or `samples`). */
+  scenes: number;
+  /** Synthetic scenes of these seeds instead (`wildrayzer eval --data synth:A..B`). */
+  seeds?: readonly number[];
+  /** Given samples instead of synthetic ones (`--data DIR`). */
+  samples?: EvalSamples;
+  /** Targets per sample (default: all of the sample's, i.e. views − inputs): the first `targets` of each order. */
+  targets?: number;
+  batch?: number;
+  onProgress?: (done: number, total: number) => void;
+};
+
 /**
  * Evaluates `params` (not consumed) on `scenes` held-out scenes of `data`, `batch` at a time.
  * Scene i uses seed HELD_OUT_SEED_START + i and a view choice seeded by it, so every model sees the same samples.
+ * With `seeds` or `samples` it evaluates those instead. Pose metrics and the true-camera diagnostic need cameras
+ * on every frame of a sample; they are NaN when no sample has them.
  */
-export async function evaluateStage1(
-  params: RayZerParams,
-  model: ModelConfig,
-  data: SynthConfig,
-  opts: { scenes: number; batch?: number; onProgress?: (done: number, total: number) => void },
-): Promise<EvalReport> {
+export async function evaluateStage1(params: RayZerParams, model: ModelConfig, data: SynthConfig, opts: EvalOptions): Promise<EvalReport> {
   const batch = opts.batch ?? 8;
   const k = model.inputViews;
+  const seedList = opts.seeds ?? Array.from({ length: opts.scenes }, (_, i) => HELD_OUT_SEED_START + i);
+  const total = opts.samples ? opts.samples.scenes.length : seedList.length;
+  const keepViews = (o: readonly number[]) => (opts.targets === undefined ? [...o] : o.slice(0, k + opts.targets));
+  const samplesAt = (start: number, count: number): { scenes: Scene[]; orders: number[][] } => {
+    const got = opts.samples
+      ? { scenes: opts.samples.scenes.slice(start, start + count), orders: opts.samples.orders.slice(start, start + count).map((o) => [...o]) }
+      : heldOutSamples(seedList.slice(start, start + count), data, model);
+    return { scenes: got.scenes, orders: got.orders.map(keepViews) };
+  };
   const forward = makeForward(model);
   const identity = jit((p: RayZerParams, x: JArray) => {
     const [b, v] = x.shape as [number, number];
@@ -71,10 +93,9 @@ export async function evaluateStage1(
   const rot = { model: [] as number[], identity: [] as number[] };
   const focal = { model: [] as number[], truth: [] as number[] };
   const ceil = { fade: [] as number[], mix: [] as number[] };
-  for (let start = 0; start < opts.scenes; start += batch) {
-    const count = Math.min(batch, opts.scenes - start);
-    const seeds = Array.from({ length: count }, (_, i) => HELD_OUT_SEED_START + start + i);
-    const { scenes, orders } = heldOutSamples(seeds, data, model);
+  for (let start = 0; start < total; start += batch) {
+    const count = Math.min(batch, total - start);
+    const { scenes, orders } = samplesAt(start, count);
     const host = packBatch(scenes, orders);
     const x = () => np.array(host.images).reshape(host.shape);
     const [renders, c2w, kk] = forward(ref(params), x()) as JArray[];
@@ -95,7 +116,8 @@ export async function evaluateStage1(
       const inputs = order.slice(0, k).map((f) => scene.frames[f]!.image);
       const meanImg = new Float32Array(img);
       for (const im of inputs) for (let p = 0; p < img; p++) meanImg[p] = meanImg[p]! + im[p]! / k;
-      const cam0 = scene.frames[order[0]!]!.camera!;
+      const posed = order.every((f) => scene.frames[f]!.camera);
+      const cam0 = scene.frames[order[0]!]!.camera;
       for (let j = 0; j < t; j++) {
         const f = order[k + j]!;
         const frame = scene.frames[f]!;
@@ -122,6 +144,7 @@ export async function evaluateStage1(
           accS.near.push(psnrHost(nearImg, gt, keep));
           accS.mean.push(psnrHost(meanImg, gt, keep));
         }
+        if (!posed || !cam0) continue;
         // rotation relative to the canonical (first input) view: truth inv(c2w₀)·c2wⱼ vs the prediction
         const truthRel = mat4Rotation(mat4Mul(rigidInverse(cam0.c2w), frame.camera!.c2w));
         const slot = (i * v + k + j) * 16;
@@ -130,15 +153,15 @@ export async function evaluateStage1(
         rot.identity.push(rotationAngleDeg([1, 0, 0, 0, 1, 0, 0, 0, 1], truthRel)); // predicting no rotation
       }
       focal.model.push(intr[i * v * 4]!);
-      focal.truth.push(cam0.fxfycxcy[0] / w);
+      if (posed && cam0) focal.truth.push(cam0.fxfycxcy[0] / w);
     }
-    opts.onProgress?.(start + count, opts.scenes);
+    opts.onProgress?.(start + count, total);
   }
   forward.dispose();
   identity.dispose();
   truthCams.dispose();
   return {
-    scenes: opts.scenes,
+    scenes: total,
     targets: acc.model.length,
     psnr: { model: meanFinite(acc.model), nearestInput: meanFinite(acc.near), meanOfInputs: meanFinite(acc.mean), identityCameras: meanFinite(acc.ident), trueCameras: meanFinite(acc.truth) },
     psnrStatic: { model: meanFinite(accS.model), nearestInput: meanFinite(accS.near), meanOfInputs: meanFinite(accS.mean) },

@@ -68,7 +68,10 @@ export const SMALL: ModelConfig = {
   layers: { camera: 2, encoder: 2, renderer: 2 },
   sceneTokens: 32,
   rendererReads: "latentAndInputs", // RECIPE.md: +2.8 dB over latent-only at this size
-  viewIndexEmbedding: false, // RECIPE.md: the index embedding lets the camera estimator learn a mean trajectory
+  // On (SPEC §2.4): without a view code the camera estimator cannot tell views apart (its camera tokens are all
+  // alike and image tokens carry no view), so every non-canonical view got one and the same pose. RECIPE.md's worry
+  // (a per-index mean trajectory) does not apply here: the targets' order in a sample is shuffled (data/sampling.ts).
+  viewIndexEmbedding: true,
   focalInit: 1.25, // SPEC §2.5
   cameraRegisters: 2, // 6 camera + 96 image tokens + 2 = 104, a multiple of 4 (see the schema)
   cameraPool: 1,

@@ -81,7 +81,7 @@ export type RunConfig = { data: SynthConfig; model: ModelConfig; train: TrainCon
 /** The run presets: `tiny` for tests, `small` for the CPU demo model. */
 export const RUN_PRESETS: Record<"tiny" | "small", RunConfig> = {
   tiny: { data: { ...SYNTH_PRESETS.tiny, frames: 6, movers: [0, 0] }, model: MODEL_PRESETS.tiny, train: TRAIN_PRESETS.tiny },
-  small: { data: { ...SYNTH_PRESETS.tiny, frames: 6, movers: [0, 0], path: "walk" }, model: MODEL_PRESETS.small, train: TRAIN_PRESETS.small },
+  small: { data: { ...SYNTH_PRESETS.tiny, frames: 6, movers: [0, 0], path: "mixed" }, model: MODEL_PRESETS.small, train: TRAIN_PRESETS.small },
 };
 
 /** The first training-scene seed of a run (training seeds stay far below the held-out range). */

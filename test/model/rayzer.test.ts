@@ -69,6 +69,26 @@ describe("RayZer forward", () => {
     assertClose([k[0]!], [cfg.focalInit], 0.3, 0, "focal near init");
   });
 
+  it("the camera estimator tells views apart only with the view code: off, every non-canonical view gets one pose", async () => {
+    // the same weights and images, view code on (the presets) and off (the ablation): camera tokens are all alike
+    // and image tokens carry no view, so without the code attention cannot say which image a token stands for
+    const x = randValues(7, shape, 0, 1);
+    const poses = async (viewIndexEmbedding: boolean) => {
+      const c = { ...cfg, viewIndexEmbedding };
+      const out = runRayZer(initRayZer(random.key(5), c), np.array(x).reshape(shape), c);
+      out.renders.dispose();
+      out.cameras.fxfycxcy.dispose();
+      const m = await values(out.cameras.c2w);
+      return Array.from({ length: cfg.views }, (_, j) => m.slice(16 * j, 16 * j + 12)); // sample 0, top 3 rows
+    };
+    const spread = (ps: number[][]) => Math.max(...ps.slice(2).map((p) => Math.max(...p.map((v, i) => Math.abs(v - ps[1]![i]!)))));
+    assert.ok(cfg.viewIndexEmbedding && MODEL_PRESETS.small.viewIndexEmbedding, "the presets use the view code");
+    const on = await poses(true);
+    const off = await poses(false);
+    assert.ok(spread(on) > 100 * spread(off) + 1e-6, `views 2… differ from view 1 by at most ${spread(on)} with the code`);
+    assert.ok(spread(off) < 1e-7, `without the code views 2… equal view 1 (spread ${spread(off)})`);
+  });
+
   it("blend renders a weight-1 sample with the given cameras and a weight-0 sample with the predicted ones", async () => {
     const params = initRayZer(random.key(4), cfg);
     const x = np.array(randValues(3, shape, 0, 1)).reshape(shape);

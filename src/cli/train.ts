@@ -11,7 +11,7 @@ import { trainStage1 } from "../train/loop.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 
-type TrainFlags = { preset: string; out: string; steps?: string; resume: boolean; set: string[]; poseWarmup?: string };
+type TrainFlags = { preset: string; out: string; steps?: string; resume: boolean; set: string[]; poseWarmup?: string; seed?: string };
 
 export function registerTrain(program: Command, globals: () => GlobalOptions): void {
   program
@@ -21,12 +21,14 @@ export function registerTrain(program: Command, globals: () => GlobalOptions): v
     .option("--out <dir>", "run folder (config.json, metrics.jsonl, checkpoint.safetensors)", "runs/stage1")
     .option("--steps <n>", "total optimiser steps (overrides train.steps)")
     .option("--resume", "continue from the run folder's checkpoint", false)
+    .option("--seed <k>", "run seed: initial weights and which training scenes each step draws (overrides train.seed)")
     .option("--pose-warmup <steps>", "ABLATION (uses pose labels): render half of each batch with the generator's true cameras for the first <steps> steps")
     .option("--set <key=value...>", "override config values, e.g. --set train.lr=3e-4 model.layers.camera=3", [])
     .action(async (flags: TrainFlags) => {
       const g = globals();
       const overrides = [...flags.set];
       if (flags.steps !== undefined) overrides.push(`train.steps=${flags.steps}`);
+      if (flags.seed !== undefined) overrides.push(`train.seed=${flags.seed}`);
       if (flags.poseWarmup !== undefined) overrides.push(`train.poseWarmupSteps=${flags.poseWarmup}`);
       const run = resolveRunConfig(flags.preset, overrides);
       const engine = await startEngine({ device: g.device });

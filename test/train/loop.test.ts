@@ -89,6 +89,22 @@ describe("stage-1 training loop", () => {
 });
 
 describe("wildrayzer train killed with SIGKILL", () => {
+  it("--seed sets the run seed: stored in the config, other first losses; out of range is one line, exit 2", async () => {
+    const { runCli } = await import("../helpers/cli.ts");
+    const firstLoss = (d: string) => (JSON.parse(readFileSync(join(d, METRICS_FILE), "utf8").split("\n")[0]!) as { loss: number }).loss;
+    const [a, b] = [join(dir, "seed0"), join(dir, "seed3")];
+    for (const [d, seed] of [[a, "0"], [b, "3"]] as const) {
+      const r = await runCli(["--quiet", "train", "--preset", "tiny", "--steps", "1", "--seed", seed, "--out", d]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.equal((JSON.parse(readFileSync(join(b, "config.json"), "utf8")) as { train: { seed: number } }).train.seed, 3);
+    assert.notEqual(firstLoss(a), firstLoss(b), "other weights and scenes give another first loss");
+    const bad = await runCli(["--quiet", "train", "--preset", "tiny", "--steps", "1", "--seed", "1000", "--out", join(dir, "bad")]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /train\.seed/);
+    assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+  });
+
   it("--resume continues to the same loss curve as an uninterrupted run", async () => {
     const { spawn } = await import("node:child_process");
     const { repoRoot, runCli } = await import("../helpers/cli.ts");

@@ -7,8 +7,7 @@
  * or a folder of clips, cut into windows of the model's views with the inputs at the window ends, as in
  * training). `--json [FILE]` for scripts.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import { startEngine } from "../engine/backend.ts";
 import { WildrayzerError } from "../engine/errors.ts";
@@ -16,7 +15,7 @@ import { writeFileAtomic } from "../engine/files.ts";
 import { dispose } from "../engine/params.ts";
 import { HELD_OUT_SEED_START, SynthConfigSchema, type SynthConfig } from "../data/config.ts";
 import type { Clip } from "../data/clip.ts";
-import { readClip } from "../data/readers/index.ts";
+import { readClips } from "../data/readers/index.ts";
 import { clipWindows } from "../data/sampling.ts";
 import { evaluateStage1, type EvalOptions, type EvalReport } from "../eval/evaluate.ts";
 import type { ModelConfig } from "../model/config.ts";
@@ -40,24 +39,12 @@ export function parseSynthSpec(spec: string, scenes: number): number[] | null {
   return Array.from({ length: last - first + 1 }, (_, i) => first + i);
 }
 
-/** Reads `dir` as one clip, or, when it is not one, each of its sub-folders as a clip. */
-async function readClips(dir: string, flags: ClipFlags, size: number): Promise<Clip[]> {
+/** Reads `dir` (one clip or a folder of clips) at the checkpoint's size. */
+async function readEvalClips(dir: string, flags: ClipFlags, size: number): Promise<Clip[]> {
   if (!existsSync(dir)) throw new WildrayzerError(`--data ${dir}: no such file or folder (use synth, synth:A..B or a folder of footage)`);
   const opts = clipOptionsFrom(flags, size);
   if (opts.size !== size) throw new WildrayzerError(`--size ${opts.size}: this checkpoint works at ${size}×${size}; leave --size out`);
-  try {
-    return [await readClip(dir, opts)];
-  } catch (err) {
-    const subs = statSync(dir).isDirectory()
-      ? readdirSync(dir)
-          .filter((n) => !n.startsWith(".") && statSync(join(dir, n)).isDirectory())
-          .sort()
-      : [];
-    if (!(err instanceof WildrayzerError) || subs.length === 0) throw err;
-    const clips: Clip[] = [];
-    for (const s of subs) clips.push(await readClip(join(dir, s), opts));
-    return clips;
-  }
+  return readClips(dir, opts);
 }
 
 /** The evaluation samples of real clips: windows of the model's views, inputs at the ends (src/data/sampling.ts). */
@@ -120,7 +107,7 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
         what = `${seeds.length} synthetic scenes (${data.path} paths, seeds ${seeds[0]}…${seeds.at(-1)}${seen ? `; ${seen} of them from the training range` : ", held out"})`;
       } else {
         if (flags.path !== undefined) throw new WildrayzerError(`--path ${flags.path}: only for synthetic data (--data synth…)`);
-        const clips = await readClips(flags.data, flags, model.imageSize);
+        const clips = await readEvalClips(flags.data, flags, model.imageSize);
         opts.samples = clipSamples(clips, model);
         what = `${clips.length} clip${clips.length === 1 ? "" : "s"} from ${flags.data}, ${opts.samples.scenes.length} windows of ${model.views} frames`;
       }

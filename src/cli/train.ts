@@ -4,14 +4,17 @@
  * killed run stopped. The resolved config is printed at the start; progress is a bar (or one line per log
  * interval when stderr is not a terminal).
  */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Command } from "commander";
+import { WildrayzerError } from "../engine/errors.ts";
 import { startEngine } from "../engine/backend.ts";
 import { resolveRunConfig } from "../train/config.ts";
 import { trainStage1 } from "../train/loop.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 
-type TrainFlags = { preset: string; out: string; steps?: string; resume: boolean; set: string[]; poseWarmup?: string; seed?: string };
+type TrainFlags = { preset: string; out: string; steps?: string; resume: boolean; set: string[]; poseWarmup?: string; seed?: string; data: string };
 
 export function registerTrain(program: Command, globals: () => GlobalOptions): void {
   program
@@ -21,6 +24,7 @@ export function registerTrain(program: Command, globals: () => GlobalOptions): v
     .option("--out <dir>", "run folder (config.json, metrics.jsonl, checkpoint.safetensors)", "runs/stage1")
     .option("--steps <n>", "total optimiser steps (overrides train.steps)")
     .option("--resume", "continue from the run folder's checkpoint", false)
+    .option("--data <source>", "synth (scenes generated on the fly) or a folder: one clip or a folder of clips (videos, image folders, DAVIS, LLFF, scene folders), read at the model's size", "synth")
     .option("--seed <k>", "run seed: initial weights and which training scenes each step draws (overrides train.seed)")
     .option("--pose-warmup <steps>", "ABLATION (uses pose labels): render half of each batch with the generator's true cameras for the first <steps> steps")
     .option("--set <key=value...>", "override config values, e.g. --set train.lr=3e-4 model.layers.camera=3", [])
@@ -31,6 +35,10 @@ export function registerTrain(program: Command, globals: () => GlobalOptions): v
       if (flags.seed !== undefined) overrides.push(`train.seed=${flags.seed}`);
       if (flags.poseWarmup !== undefined) overrides.push(`train.poseWarmupSteps=${flags.poseWarmup}`);
       const run = resolveRunConfig(flags.preset, overrides);
+      if (flags.data !== "synth") {
+        if (!existsSync(flags.data)) throw new WildrayzerError(`--data ${flags.data}: no such file or folder (use synth, or a folder of footage)`);
+        run.dataDir = resolve(flags.data);
+      }
       const engine = await startEngine({ device: g.device });
       const out = (line: string) => process.stdout.write(`${line}\n`);
       if (!g.quiet) {

@@ -75,8 +75,16 @@ export const TRAIN_PRESETS = {
   small: SMALL_TRAIN,
 } satisfies Record<string, TrainConfig>;
 
-export const RunConfigSchema = z.object({ data: SynthConfigSchema, model: ModelConfigSchema, train: TrainConfigSchema }).strict();
-export type RunConfig = { data: SynthConfig; model: ModelConfig; train: TrainConfig };
+export const RunConfigSchema = z
+  .object({
+    data: SynthConfigSchema,
+    model: ModelConfigSchema,
+    train: TrainConfigSchema,
+    /** Train on the clips of this folder (one clip or a folder of clips) instead of generated scenes. */
+    dataDir: z.string().min(1).optional(),
+  })
+  .strict();
+export type RunConfig = { data: SynthConfig; model: ModelConfig; train: TrainConfig; dataDir?: string };
 
 /** The run presets: `tiny` for tests, `small` for the CPU demo model. */
 export const RUN_PRESETS: Record<"tiny" | "small", RunConfig> = {

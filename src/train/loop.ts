@@ -16,6 +16,9 @@ import { makeRng } from "../engine/rng.ts";
 import { HELD_OUT_SEED_START } from "../data/config.ts";
 import { packBatch, selectViews, type HostBatch } from "../data/sampling.ts";
 import { generateScene } from "../data/synth/index.ts";
+import { readClips } from "../data/readers/index.ts";
+import type { Clip } from "../data/clip.ts";
+import type { Scene } from "../data/scene.ts";
 import { initRayZer, type RayZerParams } from "../model/rayzer.ts";
 import { evaluateStage1, type EvalReport } from "../eval/evaluate.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
@@ -29,21 +32,45 @@ export type TrainResult = { steps: number; resumedFrom: number | null; lastLoss:
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
 export const METRICS_FILE = "metrics.jsonl";
 
-/** The host batch of training step `step`: a pure function of (run, step). */
-export function trainBatch(run: RunConfig, step: number): HostBatch {
-  if (trainSeedBase(run.train) + (step + 1) * run.train.batch > HELD_OUT_SEED_START) {
+/**
+ * The host batch of training step `step`: a pure function of (run, step) — and of `clips` when the run trains on
+ * footage (`run.dataDir`): then sample i draws a clip and a window of `views` consecutive frames from the seeded
+ * generator of its training seed, inputs at the window ends and the targets between in shuffled order, as for
+ * generated scenes.
+ */
+export function trainBatch(run: RunConfig, step: number, clips: readonly Scene[] | null = null): HostBatch {
+  if (!clips && trainSeedBase(run.train) + (step + 1) * run.train.batch > HELD_OUT_SEED_START) {
     throw new WildrayzerError(`train.seed ${run.train.seed}: step ${step} would draw held-out scenes (seeds ≥ ${HELD_OUT_SEED_START}); use a smaller train.seed`);
   }
+  const { views, inputViews } = run.model;
   const scenes = [];
   const orders = [];
   for (let i = 0; i < run.train.batch; i++) {
     const seed = trainSeedBase(run.train) + step * run.train.batch + i;
+    if (clips) {
+      const rng = makeRng(seed ^ 0x5eed);
+      const clip = clips[rng.int(clips.length)]!;
+      const start = rng.int(clip.frames.length - views + 1);
+      const { inputs, targets } = selectViews(rng, views, inputViews, views);
+      scenes.push(clip);
+      orders.push([...inputs, ...targets].map((f) => f + start));
+      continue;
+    }
     const scene = generateScene(seed, run.data);
-    const { inputs, targets } = selectViews(makeRng(seed ^ 0x5eed), scene.frames.length, run.model.inputViews, run.model.views);
+    const { inputs, targets } = selectViews(makeRng(seed ^ 0x5eed), scene.frames.length, inputViews, views);
     scenes.push(scene);
     orders.push([...inputs, ...targets]);
   }
   return packBatch(scenes, orders);
+}
+
+/** The clips of `run.dataDir` at the model's size, each with at least the model's views; null for generated data. */
+export async function loadTrainClips(run: RunConfig): Promise<Clip[] | null> {
+  if (!run.dataDir) return null;
+  const clips = await readClips(run.dataDir, { size: run.model.imageSize });
+  for (const c of clips)
+    if (c.frames.length < run.model.views) throw new WildrayzerError(`${c.source}: ${c.frames.length} frames, training samples need ${run.model.views}`);
+  return clips;
 }
 
 /**
@@ -59,6 +86,7 @@ export async function trainStage1(opts: {
   stopAfter?: number;
 }): Promise<TrainResult> {
   const { run, outDir } = opts;
+  const clips = await loadTrainClips(run); // before anything is written: a bad folder leaves no run behind
   mkdirSync(outDir, { recursive: true });
   const ckptPath = join(outDir, CHECKPOINT_FILE);
   const metricsPath = join(outDir, METRICS_FILE);
@@ -88,7 +116,7 @@ export async function trainStage1(opts: {
   let lastLoss = Number.NaN;
   let lastSaved = start;
   const t0 = performance.now();
-  let host = start < end ? trainBatch(run, start) : null;
+  let host = start < end ? trainBatch(run, start, clips) : null;
   for (let step = start; step < end; step++) {
     if (!host) throw new Error("trainStage1: missing host batch"); // unreachable
     const batch: Stage1Batch = { images: np.array(host.images).reshape(host.shape) };
@@ -106,7 +134,7 @@ export async function trainStage1(opts: {
     const [next, m] = fn(state, batch);
     state = next;
     // The step runs on the worker pool; generate the next batch on this thread meanwhile (same batches, in order).
-    host = step + 1 < end ? trainBatch(run, step + 1) : null;
+    host = step + 1 < end ? trainBatch(run, step + 1, clips) : null;
     const read = (await Promise.all([m.loss.data(), m.gradNorm.data(), m.lr.data()])) as ArrayLike<number>[];
     const [loss, gradNorm, lr] = read.map((x) => Number(x[0]));
     if (!Number.isFinite(loss!) || !Number.isFinite(gradNorm!)) {
@@ -124,7 +152,8 @@ export async function trainStage1(opts: {
       writeFileAtomic(metricsPath, metricsText);
     }
     let evalReport: EvalReport | undefined;
-    if (run.train.evalEvery > 0 && (done % run.train.evalEvery === 0 || done === run.train.steps)) {
+    // the periodic evaluation uses generated held-out scenes: off when training on footage
+    if (!clips && run.train.evalEvery > 0 && (done % run.train.evalEvery === 0 || done === run.train.steps)) {
       // held-out progress in the log (seeds from the held-out range; never trained on)
       evalReport = await evaluateStage1(state.params, run.model, run.data, { scenes: run.train.evalScenes });
       metricsText += `${JSON.stringify({ step: done, eval: evalReport })}\n`;

@@ -105,6 +105,43 @@ describe("wildrayzer train killed with SIGKILL", () => {
     assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
   });
 
+  it("--data DIR trains on a folder of clips: seeded windows of the clips' frames, inputs at the window ends", async () => {
+    const { runCli } = await import("../helpers/cli.ts");
+    const { writeScene } = await import("../../src/data/sceneIo.ts");
+    const { generateScene } = await import("../../src/data/synth/index.ts");
+    const { readClips } = await import("../../src/data/readers/index.ts");
+    const base = resolveRunConfig("tiny");
+    const footage = join(dir, "footage");
+    await writeScene(join(footage, "a"), generateScene(21, { ...base.data, frames: 7 }));
+    await writeScene(join(footage, "b"), generateScene(22, { ...base.data, frames: 5 }));
+    const run = { ...base, dataDir: footage };
+    const clips = await readClips(footage, { size: run.model.imageSize });
+    const one = trainBatch(run, 4, clips);
+    assert.deepEqual(trainBatch(run, 4, clips).images, one.images, "a pure function of (run, step, clips)");
+    assert.notDeepEqual(trainBatch(run, 5, clips).images, one.images, "the next step draws other windows");
+    const px = 3 * run.model.imageSize ** 2;
+    const v = run.model.views;
+    for (let i = 0; i < run.train.batch; i++) {
+      const frames = one.frames[i]!;
+      assert.equal(frames[1]! - frames[0]!, v - 1, `sample ${i}: inputs at the ends of a ${v}-frame window`);
+      assert.deepEqual([...frames.slice(2)].sort((x, y) => x - y), Array.from({ length: v - 2 }, (_, j) => frames[0]! + 1 + j), "targets between");
+      // every view's pixels are that frame of one of the clips
+      const clip = clips.find((c) => frames.every((f, j) => f < c.frames.length && c.frames[f]!.image.every((x, q) => x === one.images[(i * v + j) * px + q])));
+      assert.ok(clip, `sample ${i} comes from a clip`);
+    }
+    const out = join(dir, "on-footage");
+    const r = await runCli(["--quiet", "train", "--preset", "tiny", "--steps", "3", "--data", footage, "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(readFileSync(join(out, "config.json"), "utf8")) as { dataDir: string }).dataDir, footage);
+    assert.equal(readFileSync(join(out, METRICS_FILE), "utf8").trim().split("\n").length, 3);
+    const missing = join(dir, "no-footage");
+    const bad = await runCli(["--quiet", "train", "--preset", "tiny", "--steps", "1", "--data", missing, "--out", join(dir, "bad-data")]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--data .*no-footage: no such file or folder/);
+    assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+    assert.equal(existsSync(join(dir, "bad-data")), false, "nothing written");
+  });
+
   it("--resume continues to the same loss curve as an uninterrupted run", async () => {
     const { spawn } = await import("node:child_process");
     const { repoRoot, runCli } = await import("../helpers/cli.ts");

@@ -285,3 +285,24 @@ async function readSceneClip(path: string, opts: Opts): Promise<Clip> {
 function stem(file: string): string {
   return basename(file, extname(file));
 }
+
+/**
+ * Reads `dir` as one clip or, when it is not one, each of its sub-folders (sorted by name) as a clip: a folder of
+ * scene folders, videos in folders, … A sub-folder that cannot be read is an error naming it.
+ */
+export async function readClips(dir: string, options: ReadClipOptions): Promise<Clip[]> {
+  if (!existsSync(dir)) throw new WildrayzerError(`${dir}: no such file or folder`);
+  try {
+    return [await readClip(dir, options)];
+  } catch (err) {
+    const subs = statSync(dir).isDirectory()
+      ? readdirSync(dir)
+          .filter((n) => !n.startsWith(".") && statSync(join(dir, n)).isDirectory())
+          .sort()
+      : [];
+    if (!(err instanceof WildrayzerError) || subs.length === 0) throw err;
+    const clips: Clip[] = [];
+    for (const s of subs) clips.push(await readClip(join(dir, s), options));
+    return clips;
+  }
+}

@@ -5,13 +5,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readScene } from "../../src/data/sceneIo.ts";
 import { runCli } from "../helpers/cli.ts";
-import { random } from "@jax-js/jax";
 import { engine } from "../helpers/engine.ts";
 import { RUN_PRESETS } from "../../src/train/config.ts";
-import { initRayZer } from "../../src/model/rayzer.ts";
-import { initAdamW } from "../../src/engine/optim.ts";
-import { dispose } from "../../src/engine/params.ts";
-import { exportModel, saveCheckpoint } from "../../src/train/checkpoint.ts";
+import { exportModel } from "../../src/train/checkpoint.ts";
+import { saveUntrainedCheckpoint } from "../helpers/checkpoint.ts";
 
 const root = mkdtempSync(join(tmpdir(), "wrz-demo-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -19,10 +16,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const model = join(root, "tiny.safetensors");
 before(async () => {
   await engine();
-  const params = initRayZer(random.key(1), RUN_PRESETS.tiny.model);
-  const state = { params, opt: initAdamW(params) };
-  await saveCheckpoint(join(root, "ckpt.safetensors"), state, { run: RUN_PRESETS.tiny, step: 3, stage: 1 });
-  dispose(state);
+  await saveUntrainedCheckpoint(join(root, "ckpt.safetensors"), RUN_PRESETS.tiny, 1, 3);
   await exportModel(join(root, "ckpt.safetensors"), model);
 });
 

@@ -3,14 +3,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { random } from "@jax-js/jax";
 import { engine } from "../helpers/engine.ts";
 import { runCli } from "../helpers/cli.ts";
+import { saveUntrainedCheckpoint } from "../helpers/checkpoint.ts";
 import { RUN_PRESETS } from "../../src/train/config.ts";
-import { saveCheckpoint } from "../../src/train/checkpoint.ts";
-import { initRayZer } from "../../src/model/rayzer.ts";
-import { initAdamW } from "../../src/engine/optim.ts";
-import { dispose } from "../../src/engine/params.ts";
 import { generateScene } from "../../src/data/synth/index.ts";
 import { writeScene } from "../../src/data/sceneIo.ts";
 import { heldOutSamples } from "../../src/eval/evaluate.ts";
@@ -26,10 +22,7 @@ const clips = join(dir, "clips");
 
 before(async () => {
   await engine();
-  const params = initRayZer(random.key(4), run.model);
-  const state = { params, opt: initAdamW(params) };
-  await saveCheckpoint(ckpt, state, { run, step: 5, stage: 1 });
-  dispose(state);
+  await saveUntrainedCheckpoint(ckpt, run, 4, 5);
   await writeScene(join(clips, "a"), generateScene(11, { ...run.data, frames: 7 }));
   await writeScene(join(clips, "b"), generateScene(12, { ...run.data, frames: 4 }));
   await writeScene(join(dir, "short"), generateScene(13, { ...run.data, frames: 3 }));

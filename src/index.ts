@@ -107,7 +107,8 @@ export {
 export { initMotionEstimator, runMotionEstimator, type MotionEstimatorParams } from "./model/motionEstimator.ts";
 export { mse, maskedMse, bceWithLogits, psnrKeep } from "./train/losses.ts";
 export { TrainConfigSchema, RUN_PRESETS, resolveRunConfig, type TrainConfig, type RunConfig } from "./train/config.ts";
-export { trainStage1, trainBatch, type TrainProgress, type TrainResult } from "./train/loop.ts";
+export { trainStage1, trainStage, type TrainProgress, type TrainResult } from "./train/loop.ts";
+export { trainBatch } from "./train/batches.ts";
 export { saveCheckpoint, loadCheckpoint, readCheckpointMeta, type CheckpointMeta } from "./train/checkpoint.ts";
 export { evaluateStage1, type EvalReport } from "./eval/evaluate.ts";
 export { psnrHost, mseHost } from "./eval/metrics.ts";

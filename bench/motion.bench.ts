@@ -19,8 +19,8 @@ import { bceWithLogits } from "../src/train/losses.ts";
 import { blockForwardGflop } from "./flops.ts";
 import { randomArray, runBenchFile, type BenchCase, type Prepared } from "./harness.ts";
 
-// conv rows: 12 maps of 16² with 64 → 64 channels (lax's forward + backward takes seconds at 32²)
-const [M, S, C] = [12, 16, 64];
+// conv rows: 12 maps of 16² with 32 → 32 channels (lax's forward + backward takes seconds per call even here)
+const [M, S, C] = [12, 16, 32];
 const CONV_SHAPE = `m${M} ${S}² c${C}→${C} k3`;
 const CONV_GFLOP = (3 * 2 * M * S * S * 9 * C * C) / 1e9;
 
@@ -51,7 +51,7 @@ const convCase = (form: "im2col" | "lax"): BenchCase => ({
   name: `conv3x3 fwd+bwd jit ${form}`,
   shape: CONV_SHAPE,
   gflop: CONV_GFLOP,
-  reps: { full: 5, quick: 1 },
+  reps: { full: form === "lax" ? 2 : 7, quick: 1 },
   warmup: { full: 1, quick: 1 },
   async setup(): Promise<Prepared> {
     const x = await randomArray(1, [M, S, S, C]); // [m, h, w, c]

@@ -95,8 +95,8 @@ const forward: BenchCase = {
   name: "motion small fwd jit",
   shape: MOTION_SHAPE,
   gflop: F,
-  reps: { full: 7, quick: 2 },
-  warmup: { full: 2, quick: 1 },
+  reps: { full: 5, quick: 2 },
+  warmup: { full: 1, quick: 1 },
   async setup(): Promise<Prepared> {
     const params = initMotionEstimator(random.key(1), CFG);
     const batch = await motionBatch(10);
@@ -117,8 +117,8 @@ const trainStep: BenchCase = {
   name: "motion small train step jit",
   shape: MOTION_SHAPE,
   gflop: 3 * F,
-  reps: { full: 7, quick: 2 },
-  warmup: { full: 2, quick: 1 },
+  reps: { full: 5, quick: 2 },
+  warmup: { full: 1, quick: 1 },
   async setup(): Promise<Prepared> {
     const params = initMotionEstimator(random.key(2), CFG);
     const batch = await motionBatch(20);

@@ -6,13 +6,15 @@
  * pipeline on held-out scenes (patch features from the bundled backbone, run here: eval/ may import features/) and
  * returns the mean IoU against the true motion masks.
  */
-import { numpy as np } from "@jax-js/jax";
 import { makeRng } from "../engine/rng.ts";
 import { HELD_OUT_SEED_START, type SynthConfig } from "../data/config.ts";
 import { generateScene } from "../data/synth/index.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import { maskIou, pseudoMasks, type PseudoMaskInput, type PseudoMaskOptions } from "../masks/pipeline.ts";
 import { gaussianBlur } from "../masks/dissimilarity.ts";
+import { patchFeatures } from "../pipeline/patchFeatures.ts";
+
+export { patchFeatures };
 
 /** Degradation strengths: 0 none … 3 strong. */
 export const DEGRADATION_LEVELS = [
@@ -68,12 +70,6 @@ export async function standInInputs(fx: FeatureExtractor, tap: { name: string; s
   return { scene, input, truth: scene.frames.map((f) => f.mask ?? new Uint8Array(S * S)) };
 }
 
-/** One backbone tap of planar RGB frames [3, h, w], on the host as [f, c, gh·gw]. */
-export async function patchFeatures(fx: FeatureExtractor, tap: string, frames: Float32Array[], h: number, w: number): Promise<Float32Array> {
-  const x = new Float32Array(frames.length * 3 * h * w);
-  frames.forEach((im, j) => x.set(im, j * 3 * h * w));
-  return (await fx.extract(np.array(x).reshape([frames.length, 3, h, w]), [tap]).get(tap)!.data()) as Float32Array;
-}
 
 /** Mean of per-frame IoUs. */
 export function meanIou(masks: Uint8Array[], truth: Uint8Array[]): number {

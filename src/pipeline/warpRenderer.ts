@@ -8,7 +8,7 @@
  * when a clip end is near: far enough apart that a mover has moved off itself, near enough that the homography
  * holds (the defaults are measured: RESULTS.md, "the warp renderer").
  */
-import { DEFAULT_HOMOGRAPHY, estimateHomography, frameFeatures, freeFeatures, toGrey, warpToTarget, type FrameFeatures, type HomographyOptions } from "./homography.ts";
+import { alignFrames, DEFAULT_HOMOGRAPHY, frameFeatures, freeFeatures, toGrey, warpToTarget, type FrameFeatures, type Homography, type HomographyOptions } from "./homography.ts";
 import type { FrameStack, StaticRenderer } from "./staticRenderer.ts";
 
 export type WarpOptions = {
@@ -69,6 +69,12 @@ export function coveredMedian(layers: readonly { image: Float32Array; covered: U
   return { image, support };
 }
 
+/** A guess for the homography `r` times as far along a steady motion: I + r·(H − I), H normalised to H₃₃ = 1. */
+function extrapolate(H: Homography, r: number): Homography {
+  const I = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+  return H.map((v, i) => I[i]! + r * (v / H[8]! - I[i]!));
+}
+
 /** Aligns `frames[f]` for each `f` in `sources` to `frames[t]`; frames whose homography fails are left out. */
 export async function alignNeighbours(
   clip: FrameStack,
@@ -76,13 +82,18 @@ export async function alignNeighbours(
   sources: readonly number[],
   features: (f: number) => Promise<FrameFeatures>,
   opts: HomographyOptions,
-): Promise<{ frame: number; image: Float32Array; covered: Uint8Array; inliers: number }[]> {
+): Promise<{ frame: number; image: Float32Array; covered: Uint8Array }[]> {
   const out = [];
   const ft = await features(t);
+  const found = new Map<number, Homography>(); // offset → homography, a guess for farther neighbours on that side
   for (const f of sources) {
-    const est = await estimateHomography(ft, await features(f), opts);
-    if (!est) continue;
-    out.push({ frame: f, inliers: est.inliers, ...warpToTarget(clip.frames[f]!, est.H, clip.h, clip.w) });
+    const d = f - t;
+    const near = [...found.keys()].filter((k) => Math.sign(k) === Math.sign(d) && Math.abs(k) < Math.abs(d)).sort((a, b) => Math.abs(b) - Math.abs(a))[0];
+    const guess = near === undefined ? null : extrapolate(found.get(near)!, d / near);
+    const H = await alignFrames(ft, await features(f), opts, guess);
+    if (!H) continue;
+    found.set(d, H);
+    out.push({ frame: f, ...warpToTarget(clip.frames[f]!, H, clip.h, clip.w) });
   }
   return out;
 }

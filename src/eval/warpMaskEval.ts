@@ -48,3 +48,31 @@ export function synthVideo(seed: number, cfg: SynthConfig, sub: number): { clip:
 export function meanFrameIou(masks: readonly Uint8Array[], truth: readonly Uint8Array[]): number {
   return masks.reduce((a, m, j) => a + maskIou(m, truth[j]!), 0) / masks.length;
 }
+
+/** How a method turns a clip into masks (1 = moving) for every frame. */
+export type ClipMasker = (clip: FrameStack) => Promise<Uint8Array[]>;
+
+/**
+ * Mean IoU of each method over the frames of held-out synthetic video clips (seeds from HELD_OUT_SEED_START +
+ * `offset`; `seeds` overrides), `sub` as in `synthVideo` (jitter paths have no order to densify: sub 1). Also ms per
+ * frame per method.
+ */
+export async function evaluateSynthMasks(
+  cfg: SynthConfig,
+  methods: Record<string, ClipMasker>,
+  opts: { seeds: readonly number[]; sub: number; onScene?: (i: number) => void },
+): Promise<Record<string, { miou: number; frames: number; msPerFrame: number }>> {
+  const sums = Object.fromEntries(Object.keys(methods).map((k) => [k, { iou: 0, frames: 0, ms: 0 }]));
+  for (const [i, seed] of opts.seeds.entries()) {
+    const { clip, truth } = synthVideo(seed, cfg, cfg.path === "jitter" ? 1 : opts.sub);
+    for (const [k, m] of Object.entries(methods)) {
+      const t0 = performance.now();
+      const masks = await m(clip);
+      sums[k]!.ms += performance.now() - t0;
+      sums[k]!.iou += meanFrameIou(masks, truth) * truth.length;
+      sums[k]!.frames += truth.length;
+    }
+    opts.onScene?.(i);
+  }
+  return Object.fromEntries(Object.entries(sums).map(([k, s]) => [k, { miou: s.iou / s.frames, frames: s.frames, msPerFrame: s.ms / s.frames }]));
+}

@@ -4,11 +4,12 @@
  * target exactly once. Per window: the renderer's static renderings at full size; targets and renderings resized
  * (area) to a working size whose long side is `workingLongSide` (sides multiples of 16, as the backbone needs; never
  * above the frame's own size) for the patch stages (features, SSIM, colour residual, z-scores, fusion, the vote
- * across the window's frames); then morphology and GrabCut on the full-size frames, so masks come out at full size.
+ * across the window's frames); then morphology and GrabCut on the full-size frames, their kernels scaled to span
+ * the same patches (`scaleRefine`), so masks come out at full size.
  */
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import { pseudoMasks, DEFAULT_PSEUDO, type PseudoMaskOptions, type PseudoMaskResult } from "../masks/pipeline.ts";
-import { loadOpenCv } from "../masks/refine.ts";
+import { loadOpenCv, type RefineOptions } from "../masks/refine.ts";
 import { patchFeatures, type MaskTap } from "./patchFeatures.ts";
 import type { FrameStack, StaticRenderer } from "./staticRenderer.ts";
 
@@ -19,13 +20,15 @@ export type FrameMaskOptions = {
   window: number;
   /** Pipeline settings. */
   pseudo: PseudoMaskOptions;
+  /** Pixel-stage kernels at full size: scaled to span the same patches as at the working size, or as given. */
+  refineScale: "patch" | "none";
 };
 
 /**
  * Settings for real footage and frames larger than 64² (RESULTS.md, "the warp renderer"): working long side 256,
  * windows of 8 frames, `DEFAULT_PSEUDO` with the changes measured on training data for the larger frames.
  */
-export const DEFAULT_FRAME_MASKS: FrameMaskOptions = { workingLongSide: 256, window: 8, pseudo: DEFAULT_PSEUDO };
+export const DEFAULT_FRAME_MASKS: FrameMaskOptions = { workingLongSide: 256, window: 8, pseudo: DEFAULT_PSEUDO, refineScale: "patch" };
 
 /** The working size of an h × w frame: long side `longSide` (or the frame's, when smaller), sides multiples of 16. */
 export function workingSize(h: number, w: number, longSide: number): { h: number; w: number } {
@@ -54,6 +57,16 @@ export async function resizeImage(img: Float32Array, h: number, w: number, oh: n
     src.delete();
     dst.delete();
   }
+}
+
+/**
+ * Refinement settings for masks refined `r` times larger than the patch stages' working size: the morphology and
+ * GrabCut kernels grow by `r` (odd sizes), so they span the same number of patches as at the working size
+ * (`DEFAULT_PSEUDO`'s 3 and 7 px were tuned with 4-px patches at 64²).
+ */
+export function scaleRefine(refine: RefineOptions, r: number): RefineOptions {
+  const odd = (k: number) => Math.max(1, 2 * Math.round((k * r - 1) / 2) + 1);
+  return { ...refine, morphKernel: odd(refine.morphKernel), grabcutKernel: odd(refine.grabcutKernel) };
 }
 
 /** `n` frames in `ceil(n / size)` consecutive windows of near-equal length. */
@@ -112,7 +125,7 @@ export async function rendererPseudoMasks(
         gridW: gw,
         refineAt: { images: fullTargets, h, w },
       },
-      o.pseudo,
+      o.refineScale === "patch" ? { ...o.pseudo, refine: scaleRefine(o.pseudo.refine, w / work.w) } : o.pseudo,
     );
     targets.forEach((f, j) => (masks[f] = result.masks[j]!));
     windows.push({ targets, renders, result, working: work });

@@ -17,7 +17,7 @@ import { maskIou, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
 import { DEFAULT_FRAME_MASKS, frameWindows, rendererPseudoMasks, workingSize } from "../pipeline/frameMasks.ts";
 import { DEFAULT_WARP, warpRenderer } from "../pipeline/warpRenderer.ts";
 import { clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 
 export type WarpMaskFlags = ClipFlags & { input: string; out: string; debug: boolean; settings: "ours" | "official"; ckpt?: string; neighbours?: string; spacing?: string };

@@ -10,7 +10,7 @@
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import { pseudoMasks, DEFAULT_PSEUDO, type PseudoMaskOptions, type PseudoMaskResult } from "../masks/pipeline.ts";
 import { loadOpenCv, type RefineOptions } from "../masks/refine.ts";
-import { patchFeatures, type MaskTap } from "./patchFeatures.ts";
+import { patchFeatures, type MaskTap } from "./pseudoLabels.ts";
 import type { FrameStack, StaticRenderer } from "./staticRenderer.ts";
 
 export type FrameMaskOptions = {

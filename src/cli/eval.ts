@@ -86,6 +86,7 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
     const model = meta.model;
     let r: EvalReport;
     let what: string;
+    let footage: FootageSources | undefined;
     try {
       const scenes = positiveInt("scenes", flags.scenes);
       if (flags.inputs !== undefined && positiveInt("inputs", flags.inputs) !== model.inputViews)
@@ -108,6 +109,10 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
       } else {
         if (flags.path !== undefined) throw new WildrayzerError(`--path ${flags.path}: only for synthetic data (--data synth…)`);
         const clips = await readEvalClips(flags.data, flags, model.imageSize);
+        footage = {
+          withMasks: clips.filter((c) => c.frames.some((f) => f.mask)).map((c) => c.name),
+          withCameras: clips.filter((c) => c.frames.every((f) => f.camera)).map((c) => c.name),
+        };
         opts.samples = clipSamples(clips, model);
         what = `${clips.length} clip${clips.length === 1 ? "" : "s"} from ${flags.data}, ${opts.samples.scenes.length} windows of ${model.views} frames`;
       }
@@ -124,23 +129,43 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
       return;
     }
     if (typeof flags.json === "string") writeFileAtomic(flags.json, json);
-    const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
-    const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
-    process.stdout.write(
-      [
-        `checkpoint step ${meta.step}; ${what}, ${r.targets} target views`,
-        `PSNR (dB)          model ${f(r.psnr.model)}   nearest input ${f(r.psnr.nearestInput)}   mean of inputs ${f(r.psnr.meanOfInputs)}`,
-        `                   identity cameras ${f(r.psnr.identityCameras)} (diagnostic: equal to the model = cameras unused)`,
-        `                   true cameras ${f(r.psnr.trueCameras)} (diagnostic: far above the model = the camera estimator is the bottleneck)`,
-        ...(r.blendCeilings
-          ? [`blend ceilings     cross-fade at the true frame time ${f(r.blendCeilings.crossFade)}   best mix per target ${f(r.blendCeilings.bestGlobalMix)} (oracles: above them a model moves content)`]
-          : []),
-        `SSIM               model ${f3(r.ssim.model)}  nearest input ${f3(r.ssim.nearestInput)}  mean of inputs ${f3(r.ssim.meanOfInputs)}`,
-        `PSNR static px     model ${f(r.psnrStatic.model)}   nearest input ${f(r.psnrStatic.nearestInput)}   mean of inputs ${f(r.psnrStatic.meanOfInputs)}`,
-        `rotation error (°) model ${f(r.rotationErrorDeg.model)}   identity ${f(r.rotationErrorDeg.identity)}`,
-        `focal fx/W         model ${f3(r.focal.model)}   truth ${f3(r.focal.truth)}`,
-        ...(typeof flags.json === "string" ? [`report: ${flags.json}`] : []),
-      ].join("\n") + "\n",
-    );
+    process.stdout.write(evalSummaryLines(r, `checkpoint step ${meta.step}; ${what}`, footage).join("\n") + "\n" + (typeof flags.json === "string" ? `report: ${flags.json}\n` : ""));
   });
+}
+
+/** Which footage clips the numbers that need masks or true cameras come from (undefined: synthetic scenes, all have both). */
+export type FootageSources = { withMasks: string[]; withCameras: string[] };
+
+/**
+ * The lines `eval` prints: numbers and their differences, no verdicts. The diagnostics (identity cameras, true
+ * cameras) are given as differences to the model; numbers that need masks or true cameras say which clips they come
+ * from on footage, or that none of the clips has them.
+ */
+export function evalSummaryLines(r: EvalReport, head: string, footage?: FootageSources): string[] {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : "n/a");
+  const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : "n/a");
+  const diff = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) ? `${a - b >= 0 ? "+" : "−"}${Math.abs(a - b).toFixed(2)} dB` : "n/a");
+  const from = (names: string[] | undefined, what: string) =>
+    names === undefined ? "" : names.length ? ` (from ${names.join(", ")}: the clips with ${what})` : "";
+  const none = (names: string[] | undefined, what: string) => names !== undefined && names.length === 0 ? `not measured: no clip has ${what}` : undefined;
+  const camNone = none(footage?.withCameras, "true cameras");
+  const maskNone = none(footage?.withMasks, "motion masks");
+  const camFrom = from(footage?.withCameras, "true cameras");
+  return [
+    `${head}, ${r.targets} target views`,
+    `PSNR (dB)          model ${f(r.psnr.model)}   nearest input ${f(r.psnr.nearestInput)}   mean of inputs ${f(r.psnr.meanOfInputs)}`,
+    `                   identity cameras ${f(r.psnr.identityCameras)} (model − identity cameras: ${diff(r.psnr.model, r.psnr.identityCameras)}; 0 would mean the predicted cameras change nothing)`,
+    camNone
+      ? `                   true cameras: ${camNone}`
+      : `                   true cameras ${f(r.psnr.trueCameras)} (true cameras − model: ${diff(r.psnr.trueCameras, r.psnr.model)})${camFrom}`,
+    ...(r.blendCeilings
+      ? [`blend ceilings     cross-fade at the true frame time ${f(r.blendCeilings.crossFade)}   best mix per target ${f(r.blendCeilings.bestGlobalMix)} (oracles that know the frame times)`]
+      : []),
+    `SSIM               model ${f3(r.ssim.model)}  nearest input ${f3(r.ssim.nearestInput)}  mean of inputs ${f3(r.ssim.meanOfInputs)}`,
+    maskNone
+      ? `PSNR static px     ${maskNone}`
+      : `PSNR static px     model ${f(r.psnrStatic.model)}   nearest input ${f(r.psnrStatic.nearestInput)}   mean of inputs ${f(r.psnrStatic.meanOfInputs)}${from(footage?.withMasks, "motion masks")}`,
+    camNone ? `rotation error (°) ${camNone}` : `rotation error (°) model ${f(r.rotationErrorDeg.model)}   identity ${f(r.rotationErrorDeg.identity)}${camFrom}`,
+    camNone ? `focal fx/W         model ${f3(r.focal.model)}   truth: ${camNone}` : `focal fx/W         model ${f3(r.focal.model)}   truth ${f3(r.focal.truth)}${camFrom}`,
+  ];
 }

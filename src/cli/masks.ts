@@ -30,9 +30,12 @@ import { MASK_TAP } from "../pipeline/pseudoLabels.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 import { runWarpMasks } from "./warpMasks.ts";
+import { checkOutDir, OUT_HELP, type Owned } from "./outDir.ts";
 import { DEFAULT_WARP } from "../pipeline/warpRenderer.ts";
 
 const SETTINGS = ["ours", "official"] as const;
+/** What `masks` owns in its output folder: its per-frame PNGs, masks.json and the debug page. */
+export const MASKS_OUTPUTS: Owned = { names: ["masks.json", "debug.html", "debug_files"], matches: (name) => name.toLowerCase().endsWith(".png") };
 const RENDERERS = ["model", "warp"] as const;
 type MasksFlags = ClipFlags & {
   pseudo: boolean;
@@ -66,7 +69,7 @@ async function writeMasks(out: string, clip: Clip, masks: readonly Uint8Array[],
 }
 
 /** The default: the motion estimator's masks, one feed-forward pass per window (no rendering is compared). */
-async function motionMasksCommand(flags: MasksFlags, g: GlobalOptions): Promise<void> {
+async function motionMasksCommand(flags: MasksFlags, g: GlobalOptions, claim: () => void): Promise<void> {
   const t0 = performance.now();
   if (flags.debug) throw new WildrayzerError("--debug: the pseudo-mask pipeline's stages (use it with --pseudo)");
   await startEngine({ device: g.device });
@@ -92,6 +95,7 @@ async function motionMasksCommand(flags: MasksFlags, g: GlobalOptions): Promise<
     fx.dispose();
   }
   progress.stop(`${clip.frames.length} frames`);
+  claim();
   const summary = { input: flags.input, source: "motion estimator", checkpoint: ckpt, step: meta.step, stage: meta.stage, threshold: MOTION_THRESHOLD, workingSize: [clip.w, clip.h] };
   const { frames, miou } = await writeMasks(flags.out, clip, r.masks, summary);
   const tail = miou !== undefined ? `; mIoU against the clip's own masks ${miou.toFixed(3)} (working size)` : "";
@@ -104,7 +108,7 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     .description("motion masks of a clip: the motion estimator (default; one feed-forward pass per window), or --pseudo: what a static renderer cannot re-render")
     .option("--pseudo", "pseudo-masks from rendering residuals instead of the motion estimator", false)
     .requiredOption("--input <path>", "a video, a folder of frames, a DAVIS/LLFF folder or a scene folder")
-    .requiredOption("--out <dir>", "output folder")
+    .requiredOption("--out <dir>", OUT_HELP)
     .addOption(new Option("--renderer <which>", "--pseudo: the static renderer: warp (neighbouring frames aligned by homographies, median; full size) or model (a trained RayZer at its working size)").choices(RENDERERS).default("warp"))
     .option("--ckpt <file>", "model file: with a motion estimator (default: the shipped models/wildrayzer-small.safetensors), or for --pseudo --renderer model the static renderer (default: models/small.safetensors)")
     .option("--neighbours <n>", `--pseudo --renderer warp: aligned neighbours per target (default ${DEFAULT_WARP.neighbours})`)
@@ -116,8 +120,9 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     if ((flags.neighbours !== undefined || flags.spacing !== undefined) && !(flags.pseudo && flags.renderer === "warp")) {
       throw new WildrayzerError("--neighbours/--spacing: options of --pseudo --renderer warp");
     }
-    if (!flags.pseudo) return motionMasksCommand(flags, g);
-    if (flags.renderer === "warp") return runWarpMasks(flags, g);
+    const outDir = checkOutDir(flags.out, "masks", MASKS_OUTPUTS);
+    if (!flags.pseudo) return motionMasksCommand(flags, g, outDir.claim);
+    if (flags.renderer === "warp") return runWarpMasks(flags, g, outDir.claim);
     const t0 = performance.now();
     await startEngine({ device: g.device });
     const ckpt = flags.ckpt ?? DEFAULT_MODEL;
@@ -143,6 +148,7 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
       fx.dispose();
     }
     progress.stop(`${r.windows.length} windows`);
+    outDir.claim();
     const summary = {
       input: flags.input,
       source: "pseudo-masks (rendering residuals)",

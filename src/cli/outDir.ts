@@ -1,6 +1,7 @@
 /**
- * The `--out` folder rule of the commands that write a folder of results (`run`, `masks`, `render`), checked before
- * any work is done:
+ * The `--out` folder rule of the commands that write a folder of results (`run`, `masks`, `render`). `checkOutDir`
+ * runs before any work and writes nothing; the `claim` it returns is called when the results are ready, just before
+ * they are written:
  * - `--out` naming an existing file (not a folder) is a usage error.
  * - A new or empty folder is used as is.
  * - A non-empty folder is used only when a previous run of the same command wrote it (it holds this command's
@@ -22,8 +23,12 @@ export type Owned = { names: readonly string[]; matches?: (name: string) => bool
 /** One line for `--help`: the folder rule. */
 export const OUT_HELP = "output folder: new, empty, or one this same command wrote before (its old outputs are removed first); a folder with other contents is refused";
 
-/** Makes `out` ready for `command` (header); throws a one-line `WildrayzerError` when it cannot be used. */
-export function prepareOutDir(out: string, command: string, owned: Owned): void {
+/**
+ * Checks that `out` can take `command`'s results (header) and throws a one-line `WildrayzerError` when not; writes
+ * nothing. The returned `claim` removes what `command` owns there from an earlier run and writes the marker.
+ */
+export function checkOutDir(out: string, command: string, owned: Owned): { claim: () => void } {
+  let stale: string[] = [];
   if (existsSync(out)) {
     if (!statSync(out).isDirectory()) throw new WildrayzerError(`--out ${out}: is a file, not a folder; name a new or empty folder`);
     const entries = readdirSync(out);
@@ -34,14 +39,16 @@ export function prepareOutDir(out: string, command: string, owned: Owned): void 
         const by = writer ? `was written by \`wildrayzer ${writer}\`` : "holds files not written by this command";
         throw new WildrayzerError(`--out ${out}: the folder is not empty and ${by}; name a new or empty folder (or one \`wildrayzer ${command}\` wrote)`);
       }
-      for (const name of entries) {
-        if (name === OUT_MARKER) continue;
-        if (owned.names.includes(name) || owned.matches?.(name)) rmSync(join(out, name), { recursive: true, force: true });
-      }
+      stale = entries.filter((name) => name !== OUT_MARKER && (owned.names.includes(name) || owned.matches?.(name)));
     }
   }
-  mkdirSync(out, { recursive: true });
-  writeFileAtomic(join(out, OUT_MARKER), `${JSON.stringify({ command })}\n`);
+  return {
+    claim: () => {
+      for (const name of stale) rmSync(join(out, name), { recursive: true, force: true });
+      mkdirSync(out, { recursive: true });
+      writeFileAtomic(join(out, OUT_MARKER), `${JSON.stringify({ command })}\n`);
+    },
+  };
 }
 
 function readMarker(path: string): string | undefined {

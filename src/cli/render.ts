@@ -1,5 +1,5 @@
 /**
- * `wildrayzer render --ckpt C --input PATH --out DIR`: novel views of real footage or a scene folder from a
+ * `wildrayzer render --input PATH --out DIR [--ckpt C]` (default: the shipped model): novel views of real footage or a scene folder from a
  * trained checkpoint (src/pipeline/novelViews.ts). Writes, all atomically:
  *   DIR/novel/00000.png …      the path's novel views at the working size
  *   DIR/path.mp4, DIR/path.gif the same, enlarged (nearest neighbour) so the pixels can be seen
@@ -21,16 +21,21 @@ import { PATH_KINDS, renderNovelViews, type PathKind } from "../pipeline/novelVi
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
+import { checkOutDir, OUT_HELP } from "./outDir.ts";
+import { DEFAULT_MODEL } from "../model/loadFile.ts";
 
-type RenderFlags = ClipFlags & { ckpt: string; input: string; out: string; path: PathKind; frames: string; fps: string };
+/** What `render` owns in its output folder. */
+export const RENDER_OUTPUTS = ["novel", "reconstructions", "path.mp4", "path.gif", "cameras.json"];
+
+type RenderFlags = ClipFlags & { ckpt?: string; input: string; out: string; path: PathKind; frames: string; fps: string };
 
 export function registerRender(program: Command, globals: () => GlobalOptions): void {
   const cmd = program
     .command("render")
     .description("render novel views of a clip from a trained checkpoint: PNGs, an MP4/GIF of the path and the estimated cameras")
-    .requiredOption("--ckpt <file>", "a checkpoint or model file (e.g. models/small.safetensors)")
+    .option("--ckpt <file>", "a checkpoint or model file (default: the shipped models/small.safetensors)")
     .requiredOption("--input <path>", "a video, a folder of frames, a DAVIS/LLFF folder or a scene folder")
-    .requiredOption("--out <dir>", "output folder")
+    .requiredOption("--out <dir>", OUT_HELP)
     .addOption(new Option("--path <kind>", "camera path: through the estimated cameras, or a small orbit around the first input").choices(PATH_KINDS).default("interpolate"))
     .option("--frames <n>", "cameras on the path", "30")
     .option("--fps <n>", "frame rate of the video", "10");
@@ -40,14 +45,17 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
     if (!Number.isInteger(frames) || frames < 2 || frames > 2000) throw new WildrayzerError(`--frames ${flags.frames}: expected an integer in [2, 2000]`);
     const fps = Number(flags.fps);
     if (!(fps > 0 && fps <= 120)) throw new WildrayzerError(`--fps ${flags.fps}: expected a number in (0, 120]`);
+    const outDir = checkOutDir(flags.out, "render", { names: RENDER_OUTPUTS });
+    const ckpt = flags.ckpt ?? DEFAULT_MODEL;
     const t0 = performance.now();
     await startEngine({ device: g.device });
-    const { params, meta, clip } = await loadModelAndClip(flags.ckpt, flags.input, flags);
+    const { params, meta, clip } = await loadModelAndClip(ckpt, flags.input, flags);
     const model = meta.model;
     const progress = createProgress({ label: "render", total: frames, quiet: g.quiet });
     const r = await renderNovelViews(params, model, clip, { path: flags.path, frames, onProgress: (d) => progress.update(d) });
     dispose(params);
     progress.stop(`${r.images.length} novel views`);
+    outDir.claim();
     const { h, w } = clip;
     const pngs = await Promise.all(r.images.map((im) => encodePng(im, h, w)));
     pngs.forEach((b, i) => writeFileAtomic(join(flags.out, "novel", `${String(i).padStart(5, "0")}.png`), b));
@@ -57,7 +65,7 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
     const ff = encodeVideo(big, join(flags.out, "path.mp4"), fps);
     encodeVideo(big, join(flags.out, "path.gif"), fps);
     const cams = {
-      checkpoint: flags.ckpt,
+      checkpoint: ckpt,
       step: meta.step,
       input: flags.input,
       workingSize: [w, h],

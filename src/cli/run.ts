@@ -33,7 +33,7 @@ import { DEFAULT_WARP, warpRenderer } from "../pipeline/warpRenderer.ts";
 import { cameraPathSvg, escapeHtml, REPORT_FILES_DIR } from "../eval/report.ts";
 import { addClipOptions, clipOptionsFrom, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
 import type { GlobalOptions } from "./globals.ts";
-import { OUT_HELP, prepareOutDir } from "./outDir.ts";
+import { checkOutDir, OUT_HELP } from "./outDir.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 
 const RENDERERS = ["warp", "model"] as const;
@@ -94,7 +94,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     if (flags.fit !== undefined) throw new WildrayzerError("--fit: test-time fitting is not implemented yet; run without --fit");
     const g = globals();
     const t0 = performance.now();
-    prepareOutDir(flags.out, "run", { names: RUN_OUTPUTS });
+    const outDir = checkOutDir(flags.out, "run", { names: RUN_OUTPUTS });
     await startEngine({ device: g.device });
     const ckpt = flags.ckpt ?? DEFAULT_MODEL;
     const { params, meta, clip } = await loadModelAndClip(ckpt, input, flags);
@@ -122,7 +122,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       dispose(params);
     }
     const { h, w } = full;
-    // outputs
+    outDir.claim();
     const overlays: Uint8Array[] = [];
     const frames = [];
     for (const [f, name] of full.names.entries()) {

@@ -35,14 +35,14 @@ type TrainFlags = {
 export function registerTrain(program: Command, globals: () => GlobalOptions): void {
   program
     .command("train")
-    .description("train a stage: 1 = the RayZer core (self-supervised), 2 = the motion estimator on a frozen stage-1 model (pseudo-masks)")
+    .description("train a stage on synthetic scenes or footage (--data): 1 = the RayZer core (self-supervised), 2 = the motion estimator on a frozen stage-1 model (pseudo-masks)")
     .addOption(new Option("--stage <n>", "1: RayZer pretraining; 2: motion-estimator distillation (needs --from)").choices(["1", "2"]).default("1"))
     .option("--from <file>", "stage 2: the stage-1 checkpoint or model file whose RayZer is frozen")
     .addOption(new Option("--labels <kind>", "stage 2: pseudo (the method) or oracle (ABLATION: the generator's true masks)").choices(["pseudo", "oracle"]).default("pseudo"))
     .option("--no-features", "stage 2, ABLATION: the motion estimator gets zeros instead of the frozen backbone's features")
     .option("--preset <name>", "stage 1 run preset: tiny (tests) or small (the CPU demo model)", "small")
     .option("--out <dir>", "run folder (config.json, metrics.jsonl, checkpoint.safetensors)")
-    .option("--steps <n>", "total optimiser steps (overrides train.steps)")
+    .option("--steps <n>", "total optimiser steps (overrides train.steps); with --resume, a larger total extends the run (the learning-rate schedule is recomputed for the new total)")
     .option("--resume", "continue from the run folder's checkpoint", false)
     .option("--data <source>", "synth (scenes generated on the fly) or a folder: one clip or a folder of clips (videos, image folders, DAVIS, LLFF, scene folders), read at the model's size", "synth")
     .option("--seed <k>", "run seed: initial weights and which training scenes each step draws (overrides train.seed)")
@@ -102,7 +102,12 @@ export function registerTrain(program: Command, globals: () => GlobalOptions): v
           if (p.maskEval && !g.quiet) out(`eval @${p.step}: motion-estimator mask IoU ${p.maskEval.maskIou.toFixed(3)} on ${p.maskEval.frames} held-out views`);
         },
       });
-      progress.stop(`${result.steps} steps, last loss ${Number.isFinite(result.lastLoss) ? result.lastLoss.toFixed(4) : "n/a (nothing left to train)"}, ${Math.round(result.msPerStep)} ms/step`);
+      if (result.resumedFrom === result.steps) {
+        progress.stop(`nothing to train: the run is already at step ${result.steps} of ${result.steps}`);
+        out(`checkpoint: ${result.checkpoint} (step ${result.steps}); to train longer, resume with --steps above ${result.steps}`);
+        return;
+      }
+      progress.stop(`${result.steps} steps, last loss ${result.lastLoss.toFixed(4)}, ${Math.round(result.msPerStep)} ms/step`);
       if (result.resumedFrom !== null) out(`resumed from step ${result.resumedFrom}`);
       out(`checkpoint: ${result.checkpoint} (step ${result.steps}, ${formatDuration(result.msPerStep * Math.max(0, result.steps - (result.resumedFrom ?? 0)))})`);
     });

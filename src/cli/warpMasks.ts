@@ -29,7 +29,7 @@ const positive = (flag: string, v: string | undefined, fallback: number): number
   return n;
 };
 
-export async function runWarpMasks(flags: WarpMaskFlags, g: GlobalOptions): Promise<void> {
+export async function runWarpMasks(flags: WarpMaskFlags, g: GlobalOptions, claim: () => void = () => {}): Promise<void> {
   const t0 = performance.now();
   if (flags.ckpt !== undefined) throw new WildrayzerError("--ckpt: the warp renderer uses no model; drop --ckpt or use --renderer model");
   if (flags.size !== undefined) throw new WildrayzerError("--size: the warp renderer works at the input's full size; leave --size out");
@@ -53,6 +53,7 @@ export async function runWarpMasks(flags: WarpMaskFlags, g: GlobalOptions): Prom
     fx.dispose();
   }
   progress.stop(`${r.windows.length} windows`);
+  claim();
   const frames = [];
   for (const [f, mask] of r.masks.entries()) {
     const frame = clip.frames[f]!;

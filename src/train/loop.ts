@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { random } from "@jax-js/jax";
 import { WildrayzerError } from "../engine/errors.ts";
 import { writeFileAtomic } from "../engine/files.ts";
-import { initAdamW, makeTrainStep, type TrainState } from "../engine/optim.ts";
+import { initAdamW, learningRate, makeTrainStep, type TrainState } from "../engine/optim.ts";
 import { dispose, type ParamTree } from "../engine/params.ts";
 import { initRayZer, type RayZerParams } from "../model/rayzer.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
@@ -103,13 +103,21 @@ export async function trainStage<B extends ParamTree>(stage: StageDef<B>, opts: 
   let resumedFrom: number | null = null;
   if (opts.resume && existsSync(ckptPath)) {
     const loaded = loadCheckpoint(ckptPath);
-    if (JSON.stringify(loaded.meta.run) !== JSON.stringify(run)) {
+    const problem = resumeProblem(loaded.meta.run, run, loaded.meta.step);
+    if (problem) {
       dispose(loaded.state);
-      throw new WildrayzerError(`${ckptPath}: was trained with a different config; use another --out folder, or drop --resume to start over`);
+      throw new WildrayzerError(`${ckptPath}: ${problem}`);
     }
     state = loaded.state;
     start = loaded.meta.step;
     resumedFrom = start;
+    if (loaded.meta.run.train.steps !== run.train.steps) {
+      const [a, b] = [adamwConfig(loaded.meta.run.train), adamwConfig(run.train)];
+      opts.onBanner?.(
+        `extending the run from ${loaded.meta.run.train.steps} to ${run.train.steps} steps: the learning-rate schedule is recomputed for the new total ` +
+          `(warm-up, then cosine over ${run.train.steps} steps), so at step ${start} the learning rate goes from ${learningRate(start, a).toExponential(2)} to ${learningRate(start, b).toExponential(2)}`,
+      );
+    }
   } else {
     const params = init();
     state = { params, opt: initAdamW(params) };
@@ -184,4 +192,28 @@ function keepMetricsBefore(text: string, step: number): string {
     .filter((line) => line.trim() !== "" && (JSON.parse(line) as { step: number }).step <= step)
     .map((l) => `${l}\n`)
     .join("");
+}
+
+/** Dotted paths (`train.lr`, `model.dim`) whose values differ between two configs, in key order. */
+export function configDifferences(a: unknown, b: unknown, prefix = ""): string[] {
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+  if (!isObj(a) || !isObj(b)) return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix || "(root)"];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+  return keys.flatMap((k) => configDifferences(a[k], b[k], prefix ? `${prefix}.${k}` : k));
+}
+
+/**
+ * Why a run folder's checkpoint (config `saved`, at step `step`) cannot be resumed with config `run`, or undefined
+ * when it can: the configs must be equal except `train.steps`, which may grow (extending the run) but not fall
+ * below the checkpoint's step.
+ */
+export function resumeProblem(saved: RunConfig, run: RunConfig, step: number): string | undefined {
+  const diff = configDifferences(saved, run).filter((k) => k !== "train.steps");
+  if (diff.length) {
+    const show = (cfg: unknown, key: string) => JSON.stringify(key.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], cfg));
+    const list = diff.map((k) => `${k} ${show(saved, k)} → ${show(run, k)}`).join(", ");
+    return `was trained with a different config (${list}); only --steps may change on --resume (to extend the run); use another --out folder, or drop --resume to start over`;
+  }
+  if (run.train.steps < step) return `is at step ${step}, past --steps ${run.train.steps}; pass --steps above ${step} to extend the run`;
+  return undefined;
 }

@@ -48,3 +48,9 @@ export type ReadClipOptions = {
    */
   native?: boolean;
 };
+
+/** How messages name a scene: the path it was read from, as the user gave it (a `Clip`), else its name. */
+export function sceneLabel(scene: Scene): string {
+  const source = (scene as Partial<Clip>).source;
+  return typeof source === "string" && source.length > 0 ? source : scene.name;
+}

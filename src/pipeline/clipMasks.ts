@@ -9,6 +9,7 @@
  * of its own around it (at the clip's first and last frame that window extrapolates, which the model never trained
  * on: those masks are the least reliable). A frame keeps the mask of the first window that made one.
  */
+import { sceneLabel } from "../data/clip.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import type { Scene } from "../data/scene.ts";
 import type { ModelConfig } from "../model/config.ts";
@@ -59,8 +60,8 @@ export async function clipPseudoMasks(
   const v = model.views;
   if (model.inputViews !== 2) throw new Error("clipPseudoMasks: models with 2 input views only");
   if (h !== model.imageSize || w !== model.imageSize) throw new Error(`clipPseudoMasks: clip is ${w}×${h}, the model works at ${model.imageSize}²`);
-  if (h % tap.stride !== 0) throw new WildrayzerError(`${clip.name}: working size ${h} is not a multiple of the feature stride ${tap.stride}`);
-  if (clip.frames.length < v) throw new WildrayzerError(`${clip.name}: ${clip.frames.length} frames, but masks need at least ${v} (2 inputs + ${v - 2} targets per window)`);
+  if (h % tap.stride !== 0) throw new WildrayzerError(`${sceneLabel(clip)}: working size ${h} is not a multiple of the feature stride ${tap.stride}`);
+  if (clip.frames.length < v) throw new WildrayzerError(`${sceneLabel(clip)}: ${clip.frames.length} frames, but masks need at least ${v} (2 inputs + ${v - 2} targets per window)`);
   const windows = maskWindows(clip.frames.length, v);
   const img = 3 * h * w;
   const forward = makeForward(model);

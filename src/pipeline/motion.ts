@@ -3,6 +3,7 @@
  * estimator"). One feed-forward pass per window: image tokens, the predicted cameras' ray tokens and the frozen
  * backbone's features of every view → per-pixel motion logits; no target view, rendering or residual is read.
  */
+import { sceneLabel } from "../data/clip.ts";
 import { jit, nn, numpy as np, type Array as JArray } from "@jax-js/jax";
 import { ref } from "../engine/params.ts";
 import { WildrayzerError } from "../engine/errors.ts";
@@ -89,7 +90,7 @@ export async function clipMotionMasks(
   if (!params.motion || !model.motion) throw new WildrayzerError("this model has no motion estimator (a stage-1 RayZer): use masks --pseudo, or train one with train --stage 2");
   const { h, w } = clip;
   const v = model.views;
-  if (clip.frames.length < v) throw new WildrayzerError(`${clip.name}: ${clip.frames.length} frames, but the model needs at least ${v}`);
+  if (clip.frames.length < v) throw new WildrayzerError(`${sceneLabel(clip)}: ${clip.frames.length} frames, but the model needs at least ${v}`);
   const windows = clipWindows(clip.frames.length, v);
   const pass = makeMotionPass(model);
   const img = 3 * h * w;

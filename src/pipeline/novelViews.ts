@@ -7,6 +7,7 @@
  *   (at least 0.02 scene units), yawing and pitching ±3° toward the circle's centre line.
  * Cameras are OpenCV c2w relative to the first input, intrinsics in pixels of the working size.
  */
+import { sceneLabel } from "../data/clip.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import { denormalizeIntrinsics, type Camera, type Intrinsics } from "../geometry/cameras.ts";
 import { mat3Mul, mat4FromRt, mat4Mul, mat4Translation, norm3, rigidInverse } from "../geometry/mat4.ts";
@@ -50,10 +51,10 @@ export async function renderNovelViews(
   const { h, w } = scene;
   if (h !== model.imageSize || w !== model.imageSize) throw new Error(`renderNovelViews: scene is ${w}×${h}, the model works at ${model.imageSize}²`);
   if (scene.frames.length < v) {
-    throw new WildrayzerError(`${scene.name}: ${scene.frames.length} frames, but the model needs at least ${v} (${k} inputs + ${v - k} targets)`);
+    throw new WildrayzerError(`${sceneLabel(scene)}: ${scene.frames.length} frames, but the model needs at least ${v} (${k} inputs + ${v - k} targets)`);
   }
   const used = spreadFrames(scene.frames.length, v);
-  if (new Set(used).size !== v) throw new WildrayzerError(`${scene.name}: too few distinct frames`);
+  if (new Set(used).size !== v) throw new WildrayzerError(`${sceneLabel(scene)}: too few distinct frames`);
   const order = [used[0]!, used[v - 1]!, ...used.slice(1, v - 1)].slice(0, v); // inputs first (k = 2)
   if (k !== 2) throw new Error("renderNovelViews: models with 2 input views only");
   const img = 3 * h * w;

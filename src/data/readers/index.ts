@@ -223,7 +223,7 @@ async function readLlff(path: string, opts: Opts): Promise<Clip> {
   const candidates = dirs.map((d) => ({ dir: join(path, d), files: listImages(join(path, d)) })).filter((c) => c.files.length > 0);
   const usable = candidates.filter((c) => c.files.length === n);
   if (usable.length === 0) {
-    const got = candidates.map((c) => `${basename(c.dir)}/ has ${c.files.length}`).join(", ") || "no images";
+    const got = candidates.map((c) => `${c.dir}/ has ${c.files.length}`).join(", ") || "no images";
     throw new WildrayzerError(`${npyFile}: ${n} poses but ${got} images; they must match one to one`);
   }
   const { default: sharp } = await import("sharp");

@@ -1,0 +1,194 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+import { runCli } from "../helpers/cli.ts";
+import { generateScene } from "../../src/data/synth/index.ts";
+import { writeScene } from "../../src/data/sceneIo.ts";
+import { SYNTH_PRESETS, SynthConfigSchema } from "../../src/data/config.ts";
+import { encodeMaskPng, encodePng } from "../../src/data/images.ts";
+import { checkOutDir, OUT_MARKER } from "../../src/cli/outDir.ts";
+import { composeClean, overlayMask } from "../../src/cli/run.ts";
+import { chainWindow } from "../../src/pipeline/clipCameras.ts";
+import { mat4Mul } from "../../src/geometry/mat4.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "wrz-run-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const clip = join(dir, "clip"); // DAVIS-style frames/ + masks/, 96×64: a 64² synthetic scene with 16-px margins
+const short = join(dir, "short"); // a 4-frame scene folder
+const [H, W, PAD] = [64, 96, 16];
+const names = Array.from({ length: 8 }, (_, i) => `shot_${String(i).padStart(2, "0")}`);
+
+before(async () => {
+  const cfg = SynthConfigSchema.parse({ ...SYNTH_PRESETS.small, size: 64, frames: 8, movers: [1, 2], path: "pan" });
+  const scene = generateScene(91, cfg);
+  for (const [i, f] of scene.frames.entries()) {
+    const img = new Float32Array(3 * H * W).fill(0.5);
+    const mask = new Uint8Array(H * W);
+    for (let c = 0; c < 3; c++) for (let y = 0; y < H; y++) for (let x = 0; x < 64; x++) img[c * H * W + y * W + x + PAD] = f.image[c * 64 * 64 + y * 64 + x]!;
+    for (let y = 0; y < H; y++) for (let x = 0; x < 64; x++) mask[y * W + x + PAD] = f.mask![y * 64 + x]!;
+    mkdirSync(join(clip, "frames"), { recursive: true });
+    mkdirSync(join(clip, "masks"), { recursive: true });
+    writeFileSync(join(clip, "frames", `${names[i]}.png`), await encodePng(img, H, W));
+    writeFileSync(join(clip, "masks", `${names[i]}.png`), await encodeMaskPng(mask, H, W));
+  }
+  await writeScene(short, generateScene(92, { ...cfg, frames: 4 }));
+});
+
+async function pixels(path: string): Promise<{ data: Buffer; w: number; h: number; channels: number }> {
+  const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+  return { data, w: info.width, h: info.height, channels: info.channels };
+}
+
+describe("wildrayzer run (end to end on a small clip)", () => {
+  const out = join(dir, "out");
+  it("writes masks and clean frames at the input's size under its frame names, an overlay video, cameras in input pixels, report.html", async () => {
+    const r = await runCli(["run", clip, "--out", out, "--quiet"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /moving objects in \d+ of 8 frames/);
+    assert.match(r.stdout, /warp static renderer/);
+    assert.deepEqual(readdirSync(join(out, "masks")).sort(), names.map((n) => `${n}.png`));
+    assert.deepEqual(readdirSync(join(out, "clean")).sort(), names.map((n) => `${n}.png`));
+    let moving = 0;
+    for (const n of names) {
+      const m = await pixels(join(out, "masks", `${n}.png`));
+      assert.deepEqual([m.w, m.h], [W, H], `${n}: mask at the input's size`);
+      for (let i = 0; i < m.data.length; i += m.channels) {
+        assert.ok(m.data[i] === 0 || m.data[i] === 255, `${n}: mask values are 0/255, got ${m.data[i]}`);
+        if (m.data[i]) moving++;
+      }
+      // clean frame = the input frame wherever the mask says static
+      const c = await pixels(join(out, "clean", `${n}.png`));
+      const f = await pixels(join(clip, "frames", `${n}.png`));
+      assert.deepEqual([c.w, c.h], [W, H]);
+      for (let p = 0; p < W * H; p++) {
+        if (m.data[p * m.channels]) continue;
+        for (let ch = 0; ch < 3; ch++) assert.equal(c.data[p * c.channels + ch], f.data[p * f.channels + ch], `${n}: static pixel ${p} kept`);
+      }
+    }
+    assert.ok(moving > 0, "some pixel is marked moving (the clip has 1–2 movers)");
+    assert.ok(statSync(join(out, "overlay.mp4")).size > 1000, "overlay video written");
+    // cameras.json: one camera per frame, c2w rigid (first is identity), intrinsics in the input's pixels
+    const cams = JSON.parse(readFileSync(join(out, "cameras.json"), "utf8")) as {
+      crop: { region: { x0: number; y0: number; w: number; h: number }; workingSize: number[] };
+      intrinsics: string;
+      frames: { name: string; c2w: number[]; fxfycxcy: number[] }[];
+    };
+    assert.deepEqual(cams.crop.region, { x0: PAD, y0: 0, w: 64, h: 64 }, "the centre crop the model saw");
+    assert.deepEqual(cams.crop.workingSize, [32, 32]);
+    assert.match(cams.intrinsics, /pixels of the input frame \(96×64\)/);
+    assert.deepEqual(cams.frames.map((f) => f.name), names);
+    assert.deepEqual(cams.frames[0]!.c2w, [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
+    for (const f of cams.frames) {
+      assert.equal(f.c2w.length, 16);
+      const m = f.c2w;
+      // R·Rᵀ = I (rows orthonormal) and the last row is 0 0 0 1
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
+        const d = m[4 * i]! * m[4 * j]! + m[4 * i + 1]! * m[4 * j + 1]! + m[4 * i + 2]! * m[4 * j + 2]!;
+        assert.ok(Math.abs(d - (i === j ? 1 : 0)) < 1e-3, `${f.name}: rotation rows ${i},${j}: ${d}`);
+      }
+      assert.deepEqual(m.slice(12), [0, 0, 0, 1]);
+      const [fx, fy, cx, cy] = f.fxfycxcy as [number, number, number, number];
+      // the model predicts a centred principal point on its 32² crop: at the input's pixels that is the crop's centre
+      assert.ok(Math.abs(cx - (PAD + 32)) < 1e-3 && Math.abs(cy - 32) < 1e-3, `${f.name}: principal point ${cx}, ${cy} at the crop centre in input pixels`);
+      assert.ok(fx > 10 && fx < 1000 && Math.abs(fx - fy) < 1e-3, `${f.name}: focal ${fx}, ${fy} in pixels`);
+    }
+    // run.json: IoU against the clip's own masks, the mean of the per-frame values
+    const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as { frames: { iou: number }[]; miou: number };
+    const mean = run.frames.reduce((a, f) => a + f.iou, 0) / run.frames.length;
+    assert.ok(Math.abs(run.miou - mean) < 1e-3);
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    assert.match(html, /<p class="verdict">.*moving objects in \d+ of 8 frames/);
+    const srcs = [...html.matchAll(/src="([^"]+)"/g)].map((m) => m[1]!);
+    assert.ok(srcs.length >= 3 * 8, `every frame three times: ${srcs.length}`);
+    for (const s of srcs) assert.ok(existsSync(join(out, s)), s);
+    assert.ok(existsSync(join(out, OUT_MARKER)));
+  });
+
+  it("a rerun into its own folder first removes what run wrote there (stale frames do not survive), other files stay", async () => {
+    writeFileSync(join(out, "masks", "stale.png"), "x");
+    writeFileSync(join(out, "notes.txt"), "mine");
+    const check = checkOutDir(out, "run", { names: ["masks", "clean", "cameras.json"] });
+    assert.ok(existsSync(join(out, "masks", "stale.png")), "checking deletes nothing");
+    check.claim();
+    assert.equal(existsSync(join(out, "masks")), false);
+    assert.equal(existsSync(join(out, "cameras.json")), false);
+    assert.equal(readFileSync(join(out, "notes.txt"), "utf8"), "mine");
+    assert.ok(existsSync(join(out, "overlay.mp4")), "names not given as owned are kept");
+  });
+});
+
+describe("the --out rule and other defects a new user hit", () => {
+  it("--out naming a file: one line, exit 2, before any work (run, masks, render)", async () => {
+    const file = join(dir, "a-file.txt");
+    writeFileSync(file, "keep");
+    for (const args of [["run", clip, "--out", file], ["masks", "--pseudo", "--input", clip, "--out", file], ["render", "--input", clip, "--out", file]]) {
+      const t0 = performance.now();
+      const r = await runCli(args);
+      assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr, /--out .*a-file\.txt: is a file, not a folder/);
+      assert.ok(performance.now() - t0 < 20_000, `${args[0]}: fails fast`);
+    }
+    assert.equal(readFileSync(file, "utf8"), "keep");
+  });
+
+  it("a non-empty folder another command (or nobody) wrote is refused, untouched", async () => {
+    const foreign = join(dir, "foreign");
+    mkdirSync(foreign);
+    writeFileSync(join(foreign, "00000.png"), "user's own");
+    const r = await runCli(["masks", "--pseudo", "--input", clip, "--out", foreign]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /foreign: the folder is not empty and holds files not written by this command/);
+    assert.equal(readFileSync(join(foreign, "00000.png"), "utf8"), "user's own");
+    writeFileSync(join(foreign, OUT_MARKER), JSON.stringify({ command: "render" }));
+    assert.throws(() => checkOutDir(foreign, "masks", { names: [], matches: () => true }), /was written by `wildrayzer render`/);
+    writeFileSync(join(foreign, OUT_MARKER), JSON.stringify({ command: "masks" }));
+    checkOutDir(foreign, "masks", { names: [], matches: (n) => n.endsWith(".png") }).claim();
+    assert.equal(existsSync(join(foreign, "00000.png")), false, "masks' own PNGs are cleared on a rerun of masks");
+  });
+
+  it("run --fit is refused with one line; render defaults to the shipped model and names the input by its path", async () => {
+    const fit = await runCli(["run", clip, "--out", join(dir, "fit"), "--fit", "10"]);
+    assert.equal(fit.code, 2, fit.stderr);
+    assert.match(fit.stderr, /--fit: test-time fitting is not implemented yet/);
+    assert.equal(existsSync(join(dir, "fit")), false);
+    // no --ckpt: the shipped 6-view model; the 4-frame scene is too short for it, and the message gives the path
+    const r = await runCli(["render", "--input", short, "--out", join(dir, "r")]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(r.stderr.includes(`${short}: 4 frames, but the model needs at least 6`), r.stderr);
+    assert.equal(existsSync(join(dir, "r")), false, "nothing written");
+  });
+
+  it("top-level help lists run and says train takes footage", async () => {
+    const r = await runCli(["--help"]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /\n\s+run \[options\] <clip>/);
+    assert.match(r.stdout.replace(/\s+/g, " "), /train \[options\] train a stage on synthetic scenes or footage/);
+  });
+});
+
+describe("run's pieces", () => {
+  it("composeClean takes the rendering exactly where the mask is 1; overlayMask tints only masked pixels", () => {
+    const frame = Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]); // [3, 1, 2]
+    const render = Float32Array.from([0.9, 0.8, 0.7, 0.6, 0.5, 0.4]);
+    const mask = Uint8Array.from([0, 1]);
+    assert.deepEqual([...composeClean(frame, render, mask)].map((v) => +v.toFixed(3)), [0.1, 0.8, 0.3, 0.6, 0.5, 0.4]);
+    assert.deepEqual([...overlayMask(frame, mask, 1, 2)].map((v) => +v.toFixed(3)), [0.1, 0.6, 0.3, 0.2, 0.5, 0.3]);
+  });
+
+  it("chainWindow puts a window's relative poses after its first frame's known pose", () => {
+    const T = (x: number, z: number) => [1, 0, 0, x, 0, 1, 0, 0, 0, 0, 1, z, 0, 0, 0, 1];
+    const first = chainWindow(new Map(), [0, 1, 2], [T(0, 0), T(1, 0), T(2, 0)]);
+    assert.deepEqual(first.get(2), T(2, 0));
+    const known = new Map(first);
+    // second window starts at frame 2; its frame 3 is 0.5 along z from frame 2
+    const second = chainWindow(known, [2, 3], [T(0, 0), T(0, 0.5)]);
+    assert.equal(second.has(2), false, "known frames keep their pose");
+    assert.deepEqual(second.get(3), mat4Mul(T(2, 0), T(0, 0.5)));
+    assert.deepEqual(second.get(3), T(2, 0.5));
+    assert.throws(() => chainWindow(known, [7, 8], [T(0, 0), T(0, 0)]), /no pose yet/);
+  });
+});

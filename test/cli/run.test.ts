@@ -98,13 +98,13 @@ describe("wildrayzer run (end to end on a small clip)", () => {
     // run.json: IoU against the clip's own masks, the mean of the per-frame values
     const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as { frames: { iou: number }[]; miou: number };
     const mean = run.frames.reduce((a, f) => a + f.iou, 0) / run.frames.length;
-    assert.ok(Math.abs(run.miou - mean) < 1e-3);
+    assert.ok(Math.abs(run.miou - mean) < 1e-3, `miou ${run.miou} vs mean ${mean}`);
     const html = readFileSync(join(out, "report.html"), "utf8");
     assert.match(html, /<p class="verdict">.*moving objects in \d+ of 8 frames/);
     const srcs = [...html.matchAll(/src="([^"]+)"/g)].map((m) => m[1]!);
     assert.ok(srcs.length >= 3 * 8, `every frame three times: ${srcs.length}`);
     for (const s of srcs) assert.ok(existsSync(join(out, s)), s);
-    assert.ok(existsSync(join(out, OUT_MARKER)));
+    assert.ok(existsSync(join(out, OUT_MARKER)), "the folder is marked as run's");
   });
 
   it("a rerun into its own folder first removes what run wrote there (stale frames do not survive), other files stay", async () => {

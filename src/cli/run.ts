@@ -28,6 +28,8 @@ import { maskIou } from "../masks/pipeline.ts";
 import { DEFAULT_MODEL } from "../model/loadFile.ts";
 import { clipCameras, type FrameCamera } from "../pipeline/clipCameras.ts";
 import { clipPseudoMasks } from "../pipeline/clipMasks.ts";
+import { clipMotionMasks } from "../pipeline/motion.ts";
+import { MASK_TAP } from "../pipeline/pseudoLabels.ts";
 import { DEFAULT_FRAME_MASKS, rendererPseudoMasks, resizeImage } from "../pipeline/frameMasks.ts";
 import { DEFAULT_WARP, warpRenderer } from "../pipeline/warpRenderer.ts";
 import { cameraPathSvg, escapeHtml, REPORT_FILES_DIR } from "../eval/report.ts";
@@ -38,13 +40,14 @@ import { createProgress, formatDuration } from "./progress.ts";
 
 const RENDERERS = ["warp", "model"] as const;
 type Renderer = (typeof RENDERERS)[number];
-type RunFlags = ClipFlags & { out: string; ckpt?: string; renderer: Renderer; fit?: string };
+const MASK_SOURCES = ["pseudo", "motion"] as const;
+type RunFlags = ClipFlags & { out: string; ckpt?: string; renderer: Renderer; masks: (typeof MASK_SOURCES)[number]; fit?: string };
 
 /** What `run` owns in its output folder (removed before a rerun into the same folder). */
 export const RUN_OUTPUTS = ["masks", "clean", "overlay.mp4", "cameras.json", "report.html", REPORT_FILES_DIR, "run.json"];
 
 /** Frames, masks and static renderings, all at the input's full size. */
-type FullFrames = { names: string[]; h: number; w: number; frames: Float32Array[]; masks: Uint8Array[]; clean: Float32Array[] };
+type FullFrames = { names: string[]; h: number; w: number; frames: Float32Array[]; masks: Uint8Array[]; statics: Float32Array[]; clean: Float32Array[] };
 
 /** `frame` with `mask` (1 = moving) tinted: half red where moving. Planar [3, h, w]. */
 export function overlayMask(frame: Float32Array, mask: Uint8Array, h: number, w: number): Float32Array {
@@ -89,6 +92,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .requiredOption("--out <dir>", OUT_HELP)
     .option("--ckpt <file>", "the RayZer for the cameras (and for --renderer model the static renderer); default: the shipped models/small.safetensors")
     .addOption(new Option("--renderer <which>", "the static renderer for masks and clean frames: warp (neighbouring frames aligned by homographies, median; full size; measured better on tennis, README) or model (the RayZer at its working size, enlarged)").choices(RENDERERS).default("warp"))
+    .addOption(new Option("--masks <source>", "pseudo: what the static renderer cannot re-render; motion: the motion estimator of a stage-2 --ckpt (one pass per window, at its working size, enlarged)").choices(MASK_SOURCES).default("pseudo"))
     .option("--fit <steps>", "test-time fitting of the static renderer on the clip (not available yet)");
   addClipOptions(cmd).action(async (input: string, flags: RunFlags) => {
     if (flags.fit !== undefined) throw new WildrayzerError("--fit: test-time fitting is not implemented yet; run without --fit");
@@ -97,6 +101,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     const outDir = checkOutDir(flags.out, "run", { names: RUN_OUTPUTS });
     await startEngine({ device: g.device });
     const ckpt = flags.ckpt ?? DEFAULT_MODEL;
+    const ckptLabel = flags.ckpt ?? "the shipped models/small.safetensors";
     const { params, meta, clip } = await loadModelAndClip(ckpt, input, flags);
     const model = meta.model;
     let cams: Awaited<ReturnType<typeof clipCameras>>;
@@ -104,6 +109,9 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     let windows: number[][];
     let native: Clip;
     try {
+      if (flags.masks === "motion" && (!params.motion || !model.motion)) {
+        throw new WildrayzerError(`--masks motion: ${ckptLabel} is a stage-1 RayZer without a motion estimator; give a stage-2 --ckpt, or use --masks pseudo`);
+      }
       if (clip.frames.length < model.views) throw new WildrayzerError(`${input}: ${clip.frames.length} frames, but the model needs at least ${model.views} per window`);
       for (const warning of clip.warnings) if (!g.quiet) process.stderr.write(`warning: ${warning}\n`);
       const camProgress = createProgress({ label: "cameras", total: 1, quiet: g.quiet });
@@ -115,6 +123,12 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       try {
         if (flags.renderer === "warp") ({ full, windows } = await warpFrames(native, fx, g));
         else ({ full, windows } = await modelFrames(params, model, clip, native, fx, g));
+        if (flags.masks === "motion") {
+          const progress = createProgress({ label: "motion masks", total: 1, quiet: g.quiet });
+          const m = await clipMotionMasks(params, model, clip, fx, MASK_TAP, { onProgress: (d, t) => progress.update(d / t) });
+          progress.stop(`${clip.frames.length} frames`);
+          full = withMasks(full, m.masks.map((mask, f) => uncropMask(mask, clip.crops[f]!)));
+        }
       } finally {
         fx.dispose();
       }
@@ -158,20 +172,25 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     const meanCoverage = frames.reduce((a, f) => a + f.coverage, 0) / frames.length;
     const rendererText = flags.renderer === "warp"
       ? `the warp static renderer (${DEFAULT_WARP.neighbours} neighbours ${DEFAULT_WARP.spacing} frames apart, aligned by homographies, median) at ${w}×${h}`
-      : `the model ${ckpt} as static renderer at ${model.imageSize}×${model.imageSize} (centre crop), enlarged to the frame`;
+      : `the model ${ckptLabel} as static renderer at ${model.imageSize}×${model.imageSize} (centre crop), enlarged to the frame`;
     const verdict =
       `${input}: moving objects in ${moving} of ${frames.length} frames (mean ${(100 * meanCoverage).toFixed(1)} % of the frame)` +
-      `${miou !== undefined ? `, mIoU ${miou.toFixed(3)} against the clip's own masks` : ""}; ${formatDuration(seconds * 1000)}; masks and clean frames from ${rendererText}; cameras from ${ckpt} (step ${meta.step}).`;
+      `${miou !== undefined ? `, mIoU ${miou.toFixed(3)} against the clip's own masks` : ""}; ${formatDuration(seconds * 1000)}; ${flags.masks === "motion" ? `masks from the motion estimator of ${ckptLabel} (at ${model.imageSize}², enlarged), clean frames from ${rendererText}` : `masks and clean frames from ${rendererText}`}; cameras from ${ckptLabel} (step ${meta.step}, centre crop at ${model.imageSize}×${model.imageSize}).`;
     writeFileAtomic(
       join(flags.out, "run.json"),
-      `${JSON.stringify({ input, renderer: flags.renderer, model: ckpt, step: meta.step, size: [w, h], seconds: Number(seconds.toFixed(1)), windows: windows.map((t) => t.map((f) => full.names[f]!)), frames, ...(miou !== undefined ? { miou: Number(miou.toFixed(4)) } : {}) }, null, 1)}\n`,
+      `${JSON.stringify({ input, renderer: flags.renderer, masks: flags.masks, model: ckpt, step: meta.step, size: [w, h], seconds: Number(seconds.toFixed(1)), windows: windows.map((t) => t.map((f) => full.names[f]!)), frames, ...(miou !== undefined ? { miou: Number(miou.toFixed(4)) } : {}) }, null, 1)}\n`,
     );
-    await writeRunReport(flags.out, { verdict, full, windows, cameras: cams.cameras, renderer: flags.renderer, rendererText, ckpt });
+    await writeRunReport(flags.out, { verdict, full, windows, cameras: cams.cameras, renderer: flags.renderer, masks: flags.masks, rendererText, ckpt: ckptLabel });
     process.stdout.write(`${verdict}\nwrote masks/, clean/, overlay.mp4, cameras.json, report.html to ${flags.out}/\n`);
   });
 }
 
 const round6 = (v: number) => Number(v.toFixed(6));
+
+/** `full` with other masks: clean frames recomposed from the static renderings (kept in `statics`). */
+function withMasks(full: FullFrames, masks: Uint8Array[]): FullFrames {
+  return { ...full, masks, clean: full.statics.map((s, f) => composeClean(full.frames[f]!, s, masks[f]!)) };
+}
 
 async function warpFrames(native: Clip, fx: Awaited<ReturnType<typeof loadMobilenetV2>>, g: GlobalOptions): Promise<{ full: FullFrames; windows: number[][] }> {
   if (native.frames.length < 3) throw new WildrayzerError(`${native.source}: ${native.frames.length} frames, but the warp renderer needs at least 3`);
@@ -179,10 +198,11 @@ async function warpFrames(native: Clip, fx: Awaited<ReturnType<typeof loadMobile
   const progress = createProgress({ label: "masks", total: Math.ceil(native.frames.length / DEFAULT_FRAME_MASKS.window), quiet: g.quiet });
   const r = await rendererPseudoMasks(stack, warpRenderer(), fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, { onProgress: (d, t) => progress.update(d, `window ${d}/${t}`) });
   progress.stop(`${r.windows.length} windows`);
-  const clean: Float32Array[] = new Array(native.frames.length);
-  for (const win of r.windows) win.targets.forEach((f, j) => (clean[f] = composeClean(stack.frames[f]!, win.renders[j]!, r.masks[f]!)));
+  const statics: Float32Array[] = new Array(native.frames.length);
+  for (const win of r.windows) win.targets.forEach((f, j) => (statics[f] = win.renders[j]!));
+  const clean = statics.map((s, f) => composeClean(stack.frames[f]!, s, r.masks[f]!));
   return {
-    full: { names: native.frames.map((f) => f.name), h: native.h, w: native.w, frames: [...stack.frames], masks: r.masks, clean },
+    full: { names: native.frames.map((f) => f.name), h: native.h, w: native.w, frames: [...stack.frames], masks: r.masks, statics, clean },
     windows: r.windows.map((win) => win.targets),
   };
 }
@@ -199,26 +219,23 @@ async function modelFrames(
   const r = await clipPseudoMasks(params, model, clip, fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, { onProgress: (d, t) => progress.update(d / t) });
   progress.stop(`${r.windows.length} windows`);
   const masks = r.masks.map((m, f) => uncropMask(m, clip.crops[f]!));
-  const clean: Float32Array[] = new Array(clip.frames.length);
+  const statics: Float32Array[] = new Array(clip.frames.length);
   for (const win of r.windows) {
-    for (const [j, f] of win.window.targets.entries()) {
-      if (clean[f]) continue;
-      const big = await uncropImage(win.renders[j]!, clip.crops[f]!);
-      clean[f] = composeClean(native.frames[f]!.image, big, masks[f]!);
-    }
+    for (const [j, f] of win.window.targets.entries()) statics[f] ??= await uncropImage(win.renders[j]!, clip.crops[f]!);
   }
+  const clean = statics.map((s, f) => composeClean(native.frames[f]!.image, s, masks[f]!));
   return {
-    full: { names: clip.frames.map((f) => f.name), h: native.h, w: native.w, frames: native.frames.map((f) => f.image), masks, clean },
+    full: { names: clip.frames.map((f) => f.name), h: native.h, w: native.w, frames: native.frames.map((f) => f.image), masks, statics, clean },
     windows: r.windows.map((win) => win.window.targets),
   };
 }
 
-type ReportInput = { verdict: string; full: FullFrames; windows: number[][]; cameras: FrameCamera[]; renderer: Renderer; rendererText: string; ckpt: string };
+type ReportInput = { verdict: string; full: FullFrames; windows: number[][]; cameras: FrameCamera[]; renderer: Renderer; masks: RunFlags["masks"]; rendererText: string; ckpt: string };
 
 /** report.html: the verdict, then per window its frames, masks overlaid, clean frames and camera path. */
 async function writeRunReport(out: string, r: ReportInput): Promise<void> {
   const { full } = r;
-  const thumbW = Math.min(full.w, 160);
+  const thumbW = Math.min(full.w, 128);
   const thumbH = Math.round((full.h * thumbW) / full.w);
   const thumb = async (img: Float32Array) => sharp(await encodePng(img, full.h, full.w)).resize(thumbW, thumbH).png().toBuffer();
   const sections: string[] = [];
@@ -226,7 +243,7 @@ async function writeRunReport(out: string, r: ReportInput): Promise<void> {
   for (const [wi, targets] of r.windows.entries()) {
     const rows: { label: string; imgs: Float32Array[] }[] = [
       { label: "input frame", imgs: targets.map((f) => full.frames[f]!) },
-      { label: `mask (red) from ${r.renderer} pseudo-masks`, imgs: targets.map((f) => overlayMask(full.frames[f]!, full.masks[f]!, full.h, full.w)) },
+      { label: r.masks === "motion" ? "mask (red) from the motion estimator" : `mask (red) from ${r.renderer} pseudo-masks`, imgs: targets.map((f) => overlayMask(full.frames[f]!, full.masks[f]!, full.h, full.w)) },
       { label: r.renderer === "warp" ? "clean: warp static rendering where masked" : "clean: model rendering (32², enlarged) where masked", imgs: targets.map((f) => full.clean[f]!) },
     ];
     const html: string[] = [];
@@ -252,8 +269,8 @@ async function writeRunReport(out: string, r: ReportInput): Promise<void> {
     `<html lang="en"><head><meta charset="utf-8"><title>wildrayzer run</title><style>${CSS}</style></head><body>`,
     `<h1>wildrayzer run</h1>`,
     `<p class="verdict">${escapeHtml(r.verdict)}</p>`,
-    `<p>Files: <code>masks/</code> (0/255 PNGs at ${full.w}×${full.h}), <code>clean/</code>, <code>overlay.mp4</code>, <code>cameras.json</code>, <code>run.json</code>. Masks: what ${escapeHtml(r.rendererText)} cannot re-render (features, SSIM and colour residuals, vote across the window, GrabCut).</p>`,
-    `<section><h2>Camera path, whole clip</h2><figure>${cameraPathSvg(sceneFrames, 260)}<figcaption>every frame's camera, top view (x right, z up), blue first, red last; estimated by ${escapeHtml(r.ckpt)} on the centre crop</figcaption></figure></section>`,
+    `<p>Files: <code>masks/</code> (0/255 PNGs at ${full.w}×${full.h}), <code>clean/</code>, <code>overlay.mp4</code>, <code>cameras.json</code>, <code>run.json</code>. ${r.masks === "motion" ? `Masks: the motion estimator of ${escapeHtml(r.ckpt)}, one feed-forward pass per window. Clean frames: ${escapeHtml(r.rendererText)}.` : `Masks: what ${escapeHtml(r.rendererText)} cannot re-render (features, SSIM and colour residuals, vote across the window, GrabCut).`}</p>`,
+    `<section><h2>Camera path, whole clip</h2><figure>${cameraPathSvg(sceneFrames, 260)}<figcaption>every frame's camera, top view (x right, z up), dark purple first, red last; estimated by ${escapeHtml(r.ckpt)} on the centre crop</figcaption></figure></section>`,
     ...sections,
     "</body></html>",
     "",
@@ -266,7 +283,7 @@ const CSS = [
   ".verdict{font-size:16px;font-weight:600;background:#eef4ff;border-left:4px solid #36c;padding:8px 12px}",
   "h2{margin:24px 0 6px;font-size:17px}",
   ".scene{display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap}.rows{overflow-x:auto;max-width:100%}",
-  "table{border-collapse:collapse}td{padding:1px}th{text-align:right;padding-right:8px;font-weight:600;font-size:12px;max-width:140px}",
+  "table{border-collapse:collapse}td{padding:1px}th{text-align:right;padding-right:8px;font-weight:600;font-size:12px;min-width:130px;max-width:150px}",
   "th.frame{text-align:center;font-weight:normal;color:#888;font-size:11px;padding:0}",
   "img{display:block;background:#000}figure{margin:0}figcaption{color:#666;font-size:12px;max-width:260px}",
   "svg.path .axis{font-size:10px;fill:#666}",

@@ -13,6 +13,10 @@ import { checkOutDir, OUT_MARKER } from "../../src/cli/outDir.ts";
 import { composeClean, overlayMask } from "../../src/cli/run.ts";
 import { chainWindow } from "../../src/pipeline/clipCameras.ts";
 import { mat4Mul } from "../../src/geometry/mat4.ts";
+import { saveUntrainedCheckpoint } from "../helpers/checkpoint.ts";
+import { resolveRunConfig } from "../../src/train/config.ts";
+import { MOTION_PRESETS } from "../../src/model/motionConfig.ts";
+import { MASK_TAP_CHANNELS } from "../../src/pipeline/pseudoLabels.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wrz-run-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -117,6 +121,29 @@ describe("wildrayzer run (end to end on a small clip)", () => {
     assert.equal(existsSync(join(out, "cameras.json")), false);
     assert.equal(readFileSync(join(out, "notes.txt"), "utf8"), "mine");
     assert.ok(existsSync(join(out, "overlay.mp4")), "names not given as owned are kept");
+  });
+});
+
+describe("wildrayzer run --masks motion", () => {
+  it("takes the motion estimator's masks: the same masks `masks` writes with that model; a stage-1 model is refused", async () => {
+    const ckpt = join(dir, "stage2.safetensors");
+    const base = resolveRunConfig("tiny");
+    await saveUntrainedCheckpoint(ckpt, { ...base, model: { ...base.model, motion: { ...MOTION_PRESETS.tiny, featureChannels: MASK_TAP_CHANNELS } } }, 6, 2);
+    const out = join(dir, "motion");
+    const r = await runCli(["run", clip, "--out", out, "--ckpt", ckpt, "--masks", "motion", "--renderer", "model", "--quiet"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /masks from the motion estimator of /);
+    const ref = join(dir, "motion-ref");
+    const m = await runCli(["masks", "--input", clip, "--out", ref, "--ckpt", ckpt, "--quiet"]);
+    assert.equal(m.code, 0, m.stderr);
+    for (const n of names) {
+      const [a, b] = [await pixels(join(out, "masks", `${n}.png`)), await pixels(join(ref, `${n}.png`))];
+      assert.deepEqual([a.w, a.h], [W, H]);
+      assert.ok(a.data.equals(b.data), `${n}: run's mask equals masks' mask`);
+    }
+    const bad = await runCli(["run", clip, "--out", join(dir, "motion-bad"), "--masks", "motion"]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--masks motion: the shipped models\/small\.safetensors is a stage-1 RayZer without a motion estimator/);
   });
 });
 

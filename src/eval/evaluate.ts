@@ -13,7 +13,8 @@ import { packBatch, selectViews } from "../data/sampling.ts";
 import { generateScene } from "../data/synth/index.ts";
 import type { SynthConfig } from "../data/config.ts";
 import type { Scene } from "../data/scene.ts";
-import { mat4Mul, mat4Rotation, rigidInverse } from "../geometry/mat4.ts";
+import { mat4Rotation } from "../geometry/mat4.ts";
+import { relativeToFirst } from "../geometry/poses.ts";
 import { rotationAngleDeg } from "../geometry/rotations.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
@@ -101,6 +102,7 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
       for (const im of inputs) for (let p = 0; p < img; p++) meanImg[p] = meanImg[p]! + im[p]! / k;
       const posed = order.every((f) => scene.frames[f]!.camera);
       const cam0 = scene.frames[order[0]!]!.camera;
+      const truthRel = posed ? relativeToFirst(order.map((f) => scene.frames[f]!.camera!.c2w)) : null;
       for (let j = 0; j < t; j++) {
         const f = order[k + j]!;
         const frame = scene.frames[f]!;
@@ -127,13 +129,13 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
           accS.near.push(psnrHost(nearImg, gt, keep));
           accS.mean.push(psnrHost(meanImg, gt, keep));
         }
-        if (!posed || !cam0) continue;
+        if (!truthRel) continue;
         // rotation relative to the canonical (first input) view: truth inv(c2w₀)·c2wⱼ vs the prediction
-        const truthRel = mat4Rotation(mat4Mul(rigidInverse(cam0.c2w), frame.camera!.c2w));
+        const truthRot = mat4Rotation(truthRel[k + j]!);
         const slot = (i * v + k + j) * 16;
         const predRot = [0, 1, 2, 4, 5, 6, 8, 9, 10].map((q) => cams[slot + q]!);
-        rot.model.push(rotationAngleDeg(predRot, truthRel));
-        rot.identity.push(rotationAngleDeg([1, 0, 0, 0, 1, 0, 0, 0, 1], truthRel)); // predicting no rotation
+        rot.model.push(rotationAngleDeg(predRot, truthRot));
+        rot.identity.push(rotationAngleDeg([1, 0, 0, 0, 1, 0, 0, 0, 1], truthRot)); // predicting no rotation
       }
       focal.model.push(intr[i * v * 4]!);
       if (posed && cam0) focal.truth.push(cam0.fxfycxcy[0] / w);

@@ -6,6 +6,8 @@
  */
 import type { Camera } from "../geometry/cameras.ts";
 import type { Scene } from "../data/scene.ts";
+import { generateScene, type SynthScene } from "../data/synth/index.ts";
+import type { ModelFileMeta } from "../model/load.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
 import { makeForward, type Forward } from "../pipeline/forward.ts";
@@ -19,6 +21,15 @@ export type Analysis = {
   /** Per clip frame: the rendering residual [h, w] (mean over channels of |frame − rendering|), or undefined. */
   residuals: (Float32Array | undefined)[];
 };
+
+/**
+ * The viewer's built-in scene `seed`: the synthetic scenes the model trained on (its file's data config, at its
+ * working size), but 12 frames long and with 1–2 moving objects, so there is motion to see.
+ */
+export function builtInScene(seed: number, meta: Pick<ModelFileMeta, "data" | "model">): SynthScene {
+  const size = meta.model.imageSize as SynthScene["config"]["size"];
+  return generateScene(seed, { ...meta.data, size, frames: 12, movers: [1, 2] });
+}
 
 /** Mean over the 3 channels of |a − b| per pixel: planar [3, h, w] images → [h, w]. */
 export function renderingResidual(a: Float32Array, b: Float32Array, h: number, w: number): Float32Array {

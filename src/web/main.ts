@@ -12,11 +12,10 @@ import { WildrayzerError } from "../engine/errors.ts";
 import type { Camera } from "../geometry/cameras.ts";
 import { mat4Mul, mat4Translation, norm3, rigidInverse } from "../geometry/mat4.ts";
 import type { Scene } from "../data/scene.ts";
-import { generateScene } from "../data/synth/index.ts";
 import { loadModelBytes, type ModelFileMeta } from "../model/load.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
 import { interpolatePath, orbitPath } from "../pipeline/novelViews.ts";
-import { makeSession, residualRamp, residualRgba, type Analysis, type Session } from "./analysis.ts";
+import { builtInScene, makeSession, residualRamp, residualRgba, type Analysis, type Session } from "./analysis.ts";
 import { framesFromFiles, planarToRgba } from "./frames.ts";
 import { dragPath, type PadPoint } from "./path.ts";
 import { createView3d, type View3d } from "./view3d.ts";
@@ -109,8 +108,7 @@ async function loadShippedModel() {
 }
 
 function useSynth(seed: number) {
-  const m = state.model!.meta;
-  const clip = generateScene(seed, { ...m.data, size: m.model.imageSize as 32, frames: 12, movers: [1, 2] });
+  const clip = builtInScene(seed, state.model!.meta);
   state.clip = { ...clip, name: `built-in scene (seed ${seed})`, synthSeed: seed };
   showFrames();
   setStatus(`${state.clip.name}: ${clip.frames.length} frames at ${clip.w}²; press run`);

@@ -21,7 +21,7 @@ import { evaluateStage1, type EvalOptions, type EvalReport } from "../eval/evalu
 import type { ModelConfig } from "../model/config.ts";
 import { loadModel } from "../model/loadFile.ts";
 import { addClipOptions, clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 import { createProgress } from "./progress.ts";
 
 type EvalFlags = ClipFlags & { ckpt: string; scenes: string; json: boolean | string; data: string; path?: string; inputs?: string; targets?: string };

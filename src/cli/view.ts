@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { WildrayzerError } from "../engine/errors.ts";
 import { DEFAULT_MODEL } from "../model/loadFile.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 export const VIEWER_CACHE = join(REPO, "node_modules", ".cache", "wildrayzer-web");

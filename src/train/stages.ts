@@ -7,12 +7,19 @@
  */
 import { numpy as np, type Array as JArray } from "@jax-js/jax";
 import { WildrayzerError } from "../engine/errors.ts";
-import type { ParamTree } from "../engine/params.ts";
+import { dispose, ref, type ParamTree } from "../engine/params.ts";
 import type { Scene } from "../data/scene.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import type { Stage } from "../model/load.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
+import { DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
+import { motionLogits } from "../model/wildrayzer.ts";
+import { featureMaps, makeStaticPass } from "../pipeline/motion.ts";
+import { pseudoLabels, MASK_TAP } from "../pipeline/pseudoLabels.ts";
 import { evaluateStage1, type EvalReport } from "../eval/evaluate.ts";
+import { psnrHost } from "../eval/metrics.ts";
+import { evaluateMotionMasks } from "../eval/motionEval.ts";
+import { bceWithLogits } from "./losses.ts";
 import type { RunConfig } from "./config.ts";
 import { trainBatch } from "./batches.ts";
 import { stage1Loss, type Stage1Batch } from "./step.ts";
@@ -65,5 +72,75 @@ export function stage1(run: RunConfig, clips: readonly Scene[] | null, features:
     loss: (variant) => (p, b) => stage1Loss(p, b, run, variant === "withInputs", features),
     // the periodic evaluation uses generated held-out scenes: off when training on footage
     evaluate: async (params) => (clips ? undefined : { eval: await evaluateStage1(params, run.model, run.data, { scenes: run.train.evalScenes }) }),
+  };
+}
+
+/** Stage 2's device batch: the targets' frozen-backbone features, image and ray tokens, labels and keep weights. */
+export type Stage2Batch = { features: JArray; imageTokens: JArray; rayTokens: JArray; labels: JArray; keep: JArray };
+
+/**
+ * Stage 2, motion-estimator distillation: the RayZer is frozen; per step its static renderings of the targets go
+ * through the pseudo-mask pipeline on the host (or, for the labelled `oracle` ablation, the generator's true masks
+ * are the labels), and BCE-with-logits trains the motion estimator on the targets whose rendering reaches the PSNR
+ * filter. The estimator reads the targets' features, image tokens and ray tokens only (never the renderings).
+ */
+export function stage2(run: RunConfig, clips: readonly Scene[] | null, fx: FeatureExtractor): StageDef<Stage2Batch> {
+  const m = run.motion;
+  const model = run.model;
+  if (!m || !model.motion) throw new Error("stage2: the run has no motion settings or the model no motion estimator");
+  const mc = model.motion;
+  const k = model.inputViews;
+  const t = model.views - k;
+  const pass = makeStaticPass(model);
+  const options = m.pseudo === "official" ? OFFICIAL_PSEUDO : DEFAULT_PSEUDO;
+  return {
+    stage: 2,
+    name: "motion",
+    banner:
+      `stage 2: motion-estimator distillation; RayZer frozen (from ${m.from}); labels: ${m.labels === "oracle" ? "ORACLE (the generator's true masks; a labelled ablation)" : `pseudo-masks from the frozen renderer (${m.pseudo} settings)`}` +
+      `; features ${m.features ? "on" : "off (zeros)"}; PSNR filter ${m.psnrFilter} dB`,
+    frozen: (name) => !name.startsWith("motion."),
+    batch: async (step, params) => {
+      const host = trainBatch(run, step, clips);
+      const [b, v, , h, w] = host.shape;
+      const img = 3 * h * w;
+      const t0 = performance.now();
+      const [rendersA, imageTokens, rayTokens] = pass(ref(params), np.array(host.images).reshape(host.shape)) as JArray[];
+      const renders = (await rendersA!.data()) as Float32Array;
+      const t1 = performance.now();
+      const labels = new Float32Array(b * t * h * w);
+      const keep = new Float32Array(b * t);
+      const targetImages = new Float32Array(b * t * img);
+      for (let i = 0; i < b; i++) {
+        const targets = Array.from({ length: t }, (_, j) => host.images.subarray((i * v + k + j) * img, (i * v + k + j + 1) * img));
+        const statics = Array.from({ length: t }, (_, j) => renders.subarray((i * t + j) * img, (i * t + j + 1) * img));
+        targets.forEach((x, j) => targetImages.set(x, (i * t + j) * img));
+        let masks: ArrayLike<number>[];
+        if (m.labels === "oracle") masks = Array.from({ length: t }, (_, j) => host.masks.subarray((i * v + k + j) * h * w, (i * v + k + j + 1) * h * w));
+        else masks = (await pseudoLabels(fx, MASK_TAP, targets.map((x) => Float32Array.from(x)), statics.map((x) => Float32Array.from(x)), h, w, options)).masks;
+        masks.forEach((mask, j) => labels.set(mask, (i * t + j) * h * w));
+        statics.forEach((s, j) => (keep[i * t + j] = psnrHost(s, targets[j]!) >= m.psnrFilter ? 1 : 0));
+      }
+      const t2 = performance.now();
+      const feats = featureMaps(fx, MASK_TAP, targetImages, b * t, h, w, mc.featureChannels, m.features);
+      const [, c, gh, gw] = feats.shape as [number, number, number, number];
+      const batch: Stage2Batch = {
+        features: feats.reshape([b, t, c, gh, gw]),
+        imageTokens: imageTokens!,
+        rayTokens: rayTokens!,
+        labels: np.array(labels).reshape([b, t, h, w]),
+        keep: np.array(keep).reshape([b, t]),
+      };
+      return { batch, phases: { render: Math.round(t1 - t0), labels: Math.round(t2 - t1) } };
+    },
+    variant: () => "bce",
+    loss: () => (p, batch) => {
+      const { motion, ...rest } = p;
+      dispose(rest); // frozen: the loss reads only the motion estimator
+      const logits = motionLogits(motion!, batch.features, batch.imageTokens, batch.rayTokens, model);
+      return bceWithLogits(logits, batch.labels, batch.keep);
+    },
+    evaluate: async (params) => (clips ? undefined : { maskEval: await evaluateMotionMasks(params, model, { ...run.data }, fx, MASK_TAP, { scenes: run.train.evalScenes }) }),
+    dispose: () => pass.dispose(),
   };
 }

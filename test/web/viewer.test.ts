@@ -9,8 +9,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Server } from "node:http";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import sharp from "sharp";
-import type { Page } from "puppeteer-core";
+import type { ElementHandle, Page } from "puppeteer-core";
+import { findFfmpeg } from "../../src/data/readers/ffmpeg.ts";
 import { engine } from "../helpers/engine.ts";
 import { launchChromium, noChromium } from "../helpers/browser.ts";
 import { buildViewer, serveStatic } from "../../src/cli/view.ts";
@@ -200,5 +205,31 @@ describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () =>
       if (b > 180 && r < 130 && g > 120) blue++;
     }
     assert.ok(orange > 20 && blue > 20, `frusta drawn (orange ${orange} px, blue ${blue} px)`);
+  });
+
+  it("decodes a dropped video in the page: 24 frames at evenly spaced times", async () => {
+    // 36 grey frames at 12 fps (3 s), frame i of level 7·i: frame k of 24 is read at t = (k + ½)·3/24 s, inside
+    // source frame ⌊1.5k + 0.75⌋ (never on a frame boundary)
+    const tmp = mkdtempSync(join(tmpdir(), "wrz-video-"));
+    try {
+      const side = 48;
+      const raw = Buffer.alloc(36 * side * side * 3);
+      for (let i = 0; i < 36; i++) raw.fill(7 * i, i * side * side * 3, (i + 1) * side * side * 3);
+      const file = join(tmp, "grey.webm");
+      const ff = spawnSync(findFfmpeg().path, ["-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", `${side}x${side}`, "-r", "12", "-i", "-", "-c:v", "libvpx", "-b:v", "2M", "-y", file], { input: raw });
+      assert.equal(ff.status, 0, String(ff.stderr));
+      const picker = (await page.$("input#files")) as unknown as ElementHandle<HTMLInputElement>;
+      await picker.uploadFile(file);
+      await page.waitForFunction(() => (globalThis as { wrzViewer?: { clip?: { name: string } } }).wrzViewer?.clip?.name.startsWith("grey.webm") ?? false, { timeout: 20_000 });
+      const levels = await page.evaluate(() => {
+        const s = (globalThis as unknown as { wrzViewer: { clip: { frames: { image: Float32Array }[] } } }).wrzViewer;
+        return s.clip.frames.map((f) => (255 * f.image.reduce((a, b) => a + b, 0)) / f.image.length);
+      });
+      assert.equal(levels.length, 24);
+      levels.forEach((v, k) => assert.ok(Math.abs(v - 7 * Math.floor(1.5 * k + 0.75)) < 4, `frame ${k}: grey ${v.toFixed(1)}, expected ${7 * Math.floor(1.5 * k + 0.75)}`));
+      assert.deepEqual(problems, [], "no console errors");
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

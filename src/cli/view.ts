@@ -56,6 +56,7 @@ export async function buildViewer(opts: { outDir?: string; force?: boolean; quie
     publicDir: false,
     // `webgpu` (Dawn bindings) is imported only under Node (src/engine/backend.ts); a browser has navigator.gpu
     build: { outDir: dir, emptyOutDir: true, target: "es2022", chunkSizeWarningLimit: 4096, reportCompressedSize: false, rolldownOptions: { external: ["webgpu"] } },
+    worker: { format: "es", rolldownOptions: { external: ["webgpu"] } },
   });
   mkdirSync(join(dir, "models"), { recursive: true });
   copyFileSync(DEFAULT_MODEL, join(dir, "models", "small.safetensors"));

@@ -1,21 +1,20 @@
 /**
  * The viewer page: frames (dropped images or video, or a built-in synthetic scene) + a model (the shipped one, or a
  * dropped model file) → estimated cameras in a 3-D view, the rendering residual over every frame, and novel views
- * along a path (through the cameras, an orbit, or one dragged on the pad). Inference runs on jax-js in the page:
- * WebGPU where the browser has it, else wasm (multi-threaded when the page is cross-origin isolated, as
- * `wildrayzer view` serves it). URL options: `?scene=synth:SEED`, `&device=wasm|webgpu`, `&run=1`,
+ * along a path (through the cameras, an orbit, or one dragged on the pad). Inference runs on jax-js in a Web
+ * Worker (src/web/worker.ts): WebGPU where the browser has it, else wasm (multi-threaded when the page is
+ * cross-origin isolated, as `wildrayzer view` serves it). URL options: `?scene=synth:SEED`, `&device=wasm|webgpu`, `&run=1`,
  * `&path=interpolate|orbit`, `&frames=N`. `window.wrzViewer` exposes the state for tests.
  */
-import { startEngine, type DeviceKind } from "../engine/backend.ts";
-import { dispose } from "../engine/params.ts";
+import type { DeviceKind } from "../engine/backend.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import type { Camera } from "../geometry/cameras.ts";
 import { mat4Mul, mat4Translation, norm3, rigidInverse } from "../geometry/mat4.ts";
 import type { Scene } from "../data/scene.ts";
-import { loadModelBytes, type ModelFileMeta } from "../model/load.ts";
-import type { RayZerParams } from "../model/rayzer.ts";
+import type { ModelFileMeta } from "../model/load.ts";
 import { interpolatePath, orbitPath } from "../pipeline/novelViews.ts";
-import { builtInScene, makeSession, residualRamp, residualRgba, type Analysis, type Session } from "./analysis.ts";
+import { builtInScene, residualRamp, residualRgba, type Analysis } from "./analysis.ts";
+import { connect } from "./protocol.ts";
 import { framesFromFiles, planarToRgba } from "./frames.ts";
 import { dragPath, type PadPoint } from "./path.ts";
 import { createView3d, type View3d } from "./view3d.ts";
@@ -27,7 +26,7 @@ type State = {
   phase: "starting" | "ready" | "running" | "done" | "error";
   device?: DeviceKind;
   threads?: number;
-  model?: { name: string; meta: ModelFileMeta; params: RayZerParams; session: Session };
+  model?: { name: string; meta: ModelFileMeta };
   clip?: Scene & { synthSeed?: number };
   analysis?: Analysis;
   path?: { kind: string; cameras: Camera[]; images: Float32Array[]; ms: number };
@@ -69,33 +68,21 @@ function badge() {
   el.className = `badge ${state.device ?? ""}`;
 }
 
+/** The engine, the model and its forward run in a worker (src/web/worker.ts); the page only draws. */
+const inference = connect(new Worker(new URL("./worker.ts", import.meta.url), { type: "module" }));
+
 async function startDevice(): Promise<void> {
-  const want = params.get("device");
-  const nav = navigator as Navigator & { gpu?: unknown };
-  if (want !== "wasm" && nav.gpu) {
-    try {
-      await startEngine({ device: "webgpu" });
-      state.device = "webgpu";
-      state.threads = 1;
-      return;
-    } catch (err) {
-      if (want === "webgpu") throw err;
-    }
-  }
-  const info = await startEngine({ device: "wasm" });
-  state.device = "wasm";
-  state.threads = globalThis.crossOriginIsolated ? info.threads : 1;
+  const { device, threads } = await inference.start(params.get("device"));
+  state.device = device;
+  state.threads = threads;
 }
 
-function useModel(bytes: Uint8Array, name: string) {
-  const loaded = loadModelBytes(bytes, name);
-  if (state.model) {
-    state.model.session.dispose();
-    dispose(state.model.params);
-  }
-  const m = loaded.meta.model;
-  state.model = { name, meta: loaded.meta, params: loaded.params, session: makeSession(loaded.params, m) };
-  $("modelInfo").textContent = `${name}: stage ${loaded.meta.stage}, step ${loaded.meta.step}, ${m.imageSize}² working size, ${m.views} views (${m.inputViews} inputs), d ${m.d}`;
+async function useModel(bytes: Uint8Array, name: string) {
+  const meta = await inference.loadModel(bytes, name);
+  const m = meta.model;
+  state.model = { name, meta };
+  state.analysis = undefined;
+  $("modelInfo").textContent = `${name}: stage ${meta.stage}, step ${meta.step}, ${m.imageSize}² working size, ${m.views} views (${m.inputViews} inputs), d ${m.d}`;
   if (state.clip && state.clip.h !== m.imageSize) state.clip = undefined; // frames were cut for another size
   refreshRunButton();
 }
@@ -104,7 +91,7 @@ async function loadShippedModel() {
   const url = new URL("./models/small.safetensors", document.baseURI);
   const res = await fetch(url);
   if (!res.ok) throw new WildrayzerError(`${url.pathname}: could not fetch the shipped model (HTTP ${res.status}); drop a model file instead`);
-  useModel(new Uint8Array(await res.arrayBuffer()), "models/small.safetensors");
+  await useModel(new Uint8Array(await res.arrayBuffer()), "models/small.safetensors");
 }
 
 function useSynth(seed: number) {
@@ -189,7 +176,7 @@ async function run() {
     setProgress(0);
     await breathe();
     const t0 = performance.now();
-    state.analysis = await model.session.analyse(clip, (d, t) => (setProgress(d / t), setStatus(`cameras and static renderings: window ${d} of ${t}`)));
+    state.analysis = await inference.analyse(clip, (d, t) => (setProgress(d / t), setStatus(`cameras and static renderings: window ${d} of ${t}`)));
     state.timings.analyse = performance.now() - t0;
     badge();
     showFrames();
@@ -226,7 +213,7 @@ async function renderPath(kind: "interpolate" | "orbit" | "drawn", stroke: PadPo
   setProgress(0);
   await breathe();
   const t0 = performance.now();
-  const images = await model.session.renderPath(est, cameras, (d, t) => (setProgress(d / t), ($("pathStatus").textContent = `rendering novel views: ${d} of ${t}`)));
+  const images = await inference.renderPath(cameras, (d, t) => (setProgress(d / t), ($("pathStatus").textContent = `rendering novel views: ${d} of ${t}`)));
   const took = performance.now() - t0;
   state.timings.path = took;
   state.path = { kind, cameras, images, ms: took };
@@ -376,7 +363,7 @@ function setupInputs() {
     const files = Array.from(e.dataTransfer?.files ?? []);
     const model = files.find((f) => f.name.endsWith(".safetensors"));
     void guarded(async () => {
-      if (model) useModel(new Uint8Array(await model.arrayBuffer()), model.name);
+      if (model) await useModel(new Uint8Array(await model.arrayBuffer()), model.name);
       const rest = files.filter((f) => f !== model);
       if (rest.length > 0) await useFiles(rest);
     });
@@ -387,7 +374,7 @@ function setupInputs() {
     const f = (e.target as HTMLInputElement).files?.[0];
     if (!f) return;
     void guarded(async () => {
-      useModel(new Uint8Array(await f.arrayBuffer()), f.name);
+      await useModel(new Uint8Array(await f.arrayBuffer()), f.name);
       const opt = document.createElement("option");
       opt.textContent = f.name;
       ($("modelPick") as HTMLSelectElement).append(opt);

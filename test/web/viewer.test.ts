@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { Server } from "node:http";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
@@ -228,6 +228,23 @@ describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () =>
       assert.equal(levels.length, 24);
       levels.forEach((v, k) => assert.ok(Math.abs(v - 7 * Math.floor(1.5 * k + 0.75)) < 4, `frame ${k}: grey ${v.toFixed(1)}, expected ${7 * Math.floor(1.5 * k + 0.75)}`));
       assert.deepEqual(problems, [], "no console errors");
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("a dropped file that is not a model is one clear line on the page, and the loaded model stays", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), "wrz-badmodel-"));
+    try {
+      const file = join(tmp, "bad.safetensors");
+      writeFileSync(file, "not a safetensors file");
+      const picker = (await page.$("input#modelFile")) as unknown as ElementHandle<HTMLInputElement>;
+      await picker.uploadFile(file);
+      await page.waitForFunction(() => document.getElementById("status")!.classList.contains("error"), { timeout: 10_000 });
+      const status = await page.$eval("#status", (el) => el.textContent ?? "");
+      assert.match(status, /^bad\.safetensors: /);
+      assert.doesNotMatch(status, /internal error|\n/);
+      assert.match(await page.$eval("#modelInfo", (el) => el.textContent ?? ""), /^models\/small\.safetensors: stage 1/);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -64,8 +64,9 @@ try {
   const t = await page.evaluate(() => (globalThis as unknown as { wrzViewer: S }).wrzViewer.timings);
   const s = (x: number) => `${(x / 1000).toFixed(1)} s`;
   process.stdout.write(
-    `${files.length} frames from ${dir}\npage + engine + model ready ${s(tReady - t0)}; frames decoded ${s(tFrames - tReady)}; cameras + residuals ${s(tDone - tFrames)} ` +
-      `(in-page ${s(t.analyse!)}, incl. the first path); dragged path ${s(tPath - tDone)}\nwrote ${values.out} (${(png.length / 1024).toFixed(0)} KiB)\n`,
+    `${files.length} frames from ${dir}\npage + engine + model ready ${s(tReady - t0)}; frames decoded ${s(tFrames - tReady)}; ` +
+      `run to the first novel views ${s(tDone - tFrames)} (cameras + residuals ${s(t.analyse!)}, then the path); dragged path ${s(tPath - tDone)}\n` +
+      `wrote ${values.out} (${(png.length / 1024).toFixed(0)} KiB)\n`,
   );
 } finally {
   await close();

@@ -153,7 +153,10 @@ export function stage2(run: RunConfig, clips: readonly Scene[] | null, fx: Featu
         const parts = got.map((e) => e[key]);
         const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
         let o = 0;
-        for (const p of parts) (out.set(p, o), (o += p.length));
+        for (const p of parts) {
+          out.set(p, o);
+          o += p.length;
+        }
         return out;
       };
       const { h, w } = { h: model.imageSize, w: model.imageSize };

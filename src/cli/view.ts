@@ -6,7 +6,7 @@
  * also works from any static server (single-threaded wasm without those headers). `--no-serve` only builds.
  */
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { extname, join, normalize, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -131,14 +131,12 @@ export function registerView(program: Command, globals: () => GlobalOptions): vo
       const { server, url } = await serveStatic(b.dir, port, flags.host);
       process.stdout.write(`viewer: ${url}  (Ctrl-C to stop)\n`);
       await new Promise<void>((res) => {
-        const stop = () => server.close(() => res());
+        const stop = () => {
+          server.close(() => res());
+          server.closeAllConnections(); // an open page's keep-alive connections must not hold the exit
+        };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });
     });
-}
-
-/** Removes the cached build (tests). */
-export function clearViewerCache(): void {
-  rmSync(VIEWER_CACHE, { recursive: true, force: true });
 }

@@ -20,6 +20,7 @@ import { registerRender } from "./render.ts";
 import { registerExport } from "./export.ts";
 import { registerCompare } from "./compare.ts";
 import { registerMasks } from "./masks.ts";
+import { registerView } from "./view.ts";
 
 /** Options every command sees (set before or after the command name). */
 
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
   registerExport(program, globals);
   registerCompare(program, globals);
   registerMasks(program, globals);
+  registerView(program, globals);
   return program;
 }
 

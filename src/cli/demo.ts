@@ -9,7 +9,6 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { SYNTH_PRESETS, SynthConfigSchema, type SynthConfig } from "../data/config.ts";
 import { writeScene } from "../data/sceneIo.ts";
@@ -27,13 +26,12 @@ import { evaluateStage1, predictHeldOut } from "../eval/evaluate.ts";
 import { modelSection, type MetricsLine } from "../eval/modelReport.ts";
 import { HELD_OUT_SEED_START } from "../data/config.ts";
 import { dispose } from "../engine/params.ts";
-import { loadModel } from "../train/checkpoint.ts";
+import { DEFAULT_MODEL, loadModel } from "../model/loadFile.ts";
+import { parseRunConfig } from "../train/checkpoint.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 import { sceneFolderName } from "./synth.ts";
 
-/** The model shipped in the package (`npm run train:default` writes it) and its training log. */
-export const DEFAULT_MODEL = fileURLToPath(new URL("../../models/small.safetensors", import.meta.url));
 
 const PIPELINE = [
   "What the demo does (the shipped model covers steps 2-4 on static scenes; pseudo-motion masks are shown with a",
@@ -142,7 +140,8 @@ async function pseudoMaskResults(scenes: Scene[], out: (line: string) => void): 
 /** Runs the trained model on held-out scenes: prints the metrics table and returns the report section. */
 async function modelResults(file: string, evalScenes: number, g: GlobalOptions, out: (line: string) => void): Promise<ReportSection> {
   const { params, meta } = loadModel(file);
-  const { model, data } = meta.run;
+  const { model, data } = meta;
+  const warmup = parseRunConfig(meta.run, file).train.poseWarmupSteps;
   const progress = createProgress({ label: "model eval", total: evalScenes, quiet: g.quiet });
   const t0 = performance.now();
   const report = await evaluateStage1(params, model, data, { scenes: evalScenes, onProgress: (d) => progress.update(d) });
@@ -162,9 +161,9 @@ async function modelResults(file: string, evalScenes: number, g: GlobalOptions, 
   return modelSection({
     title: `Trained model: ${model.imageSize}² RayZer, ${meta.step} steps, on held-out static scenes`,
     note:
-      `Stage-1 RayZer (${meta.run.data.path} camera paths, ${meta.run.data.texture} textures) trained self-supervised` +
-      (meta.run.train.poseWarmupSteps > 0
-        ? `, with the labelled pose warm-up ablation: for its first ${meta.run.train.poseWarmupSteps} steps half of each batch was rendered with the generator's true cameras. `
+      `Stage-1 RayZer (${meta.data.path} camera paths, ${meta.data.texture} textures) trained self-supervised` +
+      (warmup > 0
+        ? `, with the labelled pose warm-up ablation: for its first ${warmup} steps half of each batch was rendered with the generator's true cameras. `
         : " without pose labels. ") +
       "Targets are rendered from the cameras the model predicts. A model must beat both baselines to have learned anything.",
     report,

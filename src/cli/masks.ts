@@ -21,7 +21,7 @@ import { maskDebugSections } from "../eval/maskReport.ts";
 import { buildReport, writeReport } from "../eval/report.ts";
 import { maskIou, DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
-import { DEFAULT_MODEL } from "./demo.ts";
+import { DEFAULT_MODEL } from "../model/loadFile.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 
@@ -45,7 +45,7 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     await startEngine({ device: g.device });
     const ckpt = flags.ckpt ?? DEFAULT_MODEL;
     const { params, meta, clip } = await loadModelAndClip(ckpt, flags.input, flags);
-    const model = meta.run.model;
+    const model = meta.model;
     const fx = await loadMobilenetV2();
     const options = flags.settings === "official" ? OFFICIAL_PSEUDO : DEFAULT_PSEUDO;
     if (clip.frames.length < model.views) {

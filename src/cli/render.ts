@@ -43,7 +43,7 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
     const t0 = performance.now();
     await startEngine({ device: g.device });
     const { params, meta, clip } = await loadModelAndClip(flags.ckpt, flags.input, flags);
-    const model = meta.run.model;
+    const model = meta.model;
     const progress = createProgress({ label: "render", total: frames, quiet: g.quiet });
     const r = await renderNovelViews(params, model, clip, { path: flags.path, frames, onProgress: (d) => progress.update(d) });
     dispose(params);

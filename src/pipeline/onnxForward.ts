@@ -1,0 +1,104 @@
+/**
+ * The RayZer forward on ONNX Runtime (`onnxruntime-node`, native, multi-threaded): the graph of
+ * src/model/onnxExport.ts, one session per input shape, cached. Same inputs and outputs as the jax-js forward
+ * (`runRayZer`), as host float32 arrays. onnxruntime-node is loaded on first use, so nothing else pays for it.
+ * See docs/ENGINE.md ("ONNX Runtime inference").
+ */
+import type { InferenceSession, Tensor } from "onnxruntime-node";
+import { WildrayzerError } from "../engine/errors.ts";
+import type { ParamTree } from "../engine/params.ts";
+import type { ModelConfig } from "../model/config.ts";
+import { exportRayZerOnnx, hostParams, type HostParams, type OnnxExportOptions } from "../model/onnxExport.ts";
+
+/** The inference runtimes the CLIs offer (`--runtime`). */
+export const RUNTIMES = ["jax", "onnx"] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+export type OnnxOutputs = {
+  /** [b, r, 3, h, w] in [0, 1]. */
+  renders: Float32Array;
+  /** [b, v, 4, 4]. */
+  c2w: Float32Array;
+  /** [b, v, 4], normalised. */
+  fxfycxcy: Float32Array;
+  rendersShape: number[];
+};
+
+type Ort = typeof import("onnxruntime-node");
+let ortModule: Ort | null = null;
+
+async function loadOrt(): Promise<Ort> {
+  if (!ortModule) {
+    try {
+      ortModule = await import("onnxruntime-node");
+    } catch (e) {
+      throw new WildrayzerError(`--runtime onnx: onnxruntime-node could not be loaded (${(e as Error).message.split("\n")[0]}); use --runtime jax`);
+    }
+  }
+  return ortModule;
+}
+
+/** Threads for ONNX Runtime: WRZ_THREADS if set (the CLI's --threads), else ONNX Runtime's own default (the cores). */
+function intraOpThreads(): number | undefined {
+  const t = Number(process.env.WRZ_THREADS);
+  return Number.isInteger(t) && t > 0 ? t : undefined;
+}
+
+/** A model on ONNX Runtime: host parameters and one session per (batch, views, render, cameras, keep). */
+export class OnnxRayZer {
+  private readonly sessions = new Map<string, Promise<InferenceSession>>();
+
+  private constructor(
+    private readonly params: HostParams,
+    readonly cfg: ModelConfig,
+  ) {}
+
+  /** Copies the parameter tree to the host (the tree is not consumed). */
+  static async create(params: ParamTree, cfg: ModelConfig): Promise<OnnxRayZer> {
+    await loadOrt();
+    return new OnnxRayZer(await hostParams(params), cfg);
+  }
+
+  private session(opts: OnnxExportOptions): Promise<InferenceSession> {
+    const key = JSON.stringify([opts.batch, opts.views, opts.render ?? null, !!opts.cameras, !!opts.keep]);
+    let s = this.sessions.get(key);
+    if (!s) {
+      const bytes = exportRayZerOnnx(this.params, this.cfg, opts);
+      const threads = intraOpThreads();
+      s = loadOrt().then((ort) =>
+        ort.InferenceSession.create(bytes, { graphOptimizationLevel: "all", executionMode: "sequential", ...(threads ? { intraOpNumThreads: threads } : {}) }),
+      );
+      this.sessions.set(key, s);
+    }
+    return s;
+  }
+
+  /**
+   * Runs the forward on `images` [b, v, 3, h, w] (host float32). `render` lists the views to render (default the
+   * targets); `cameras` replaces the estimator; `keep` [b, k, n] is the scene encoder's token keep-mask.
+   */
+  async run(
+    images: Float32Array,
+    shape: readonly number[],
+    opts: { render?: readonly number[]; cameras?: { c2w: Float32Array; fxfycxcy: Float32Array }; keep?: Float32Array } = {},
+  ): Promise<OnnxOutputs> {
+    const [b, v] = shape as [number, number];
+    const ort = await loadOrt();
+    const session = await this.session({ batch: b, views: v, ...(opts.render ? { render: opts.render } : {}), cameras: !!opts.cameras, keep: !!opts.keep });
+    const feeds: Record<string, Tensor> = { images: new ort.Tensor("float32", images, [...shape]) };
+    if (opts.cameras) {
+      feeds.c2w_in = new ort.Tensor("float32", opts.cameras.c2w, [b, v, 4, 4]);
+      feeds.fxfycxcy_in = new ort.Tensor("float32", opts.cameras.fxfycxcy, [b, v, 4]);
+    }
+    if (opts.keep) feeds.keep = new ort.Tensor("float32", opts.keep, [b, this.cfg.inputViews, opts.keep.length / (b * this.cfg.inputViews)]);
+    const out = await session.run(feeds);
+    const get = (name: string) => out[name]!.data as Float32Array;
+    return { renders: get("renders"), c2w: get("c2w"), fxfycxcy: get("fxfycxcy"), rendersShape: [...out.renders!.dims] };
+  }
+
+  /** Releases every session. */
+  async dispose(): Promise<void> {
+    for (const s of this.sessions.values()) await (await s).release();
+    this.sessions.clear();
+  }
+}

@@ -59,6 +59,12 @@ export class OnnxRayZer {
     return new OnnxRayZer(await hostParams(params), cfg);
   }
 
+  /** From parameters already on the host (dotted names, as `hostParams` gives them). */
+  static async fromHost(params: HostParams, cfg: ModelConfig): Promise<OnnxRayZer> {
+    await loadOrt();
+    return new OnnxRayZer(params, cfg);
+  }
+
   private session(opts: OnnxExportOptions): Promise<InferenceSession> {
     const key = JSON.stringify([opts.batch, opts.views, opts.render ?? null, !!opts.cameras, !!opts.keep]);
     let s = this.sessions.get(key);
@@ -101,4 +107,45 @@ export class OnnxRayZer {
     for (const s of this.sessions.values()) await (await s).release();
     this.sessions.clear();
   }
+}
+
+type Shape5 = [number, number, number, number, number];
+
+/**
+ * The inference forward (host images in, host renders and cameras out) on ONNX Runtime, in the shape of the
+ * jitted jax-js forward: `estimate` predicts the cameras and renders views k … v−1, `withCameras` renders them from
+ * given cameras, `identity` from identity cameras with the model's initial focal. Parameters are never consumed;
+ * each parameter tree is copied to the host once (on its first use) and its sessions are kept until `dispose`.
+ */
+export function makeOnnxForward(model: ModelConfig) {
+  const models = new Map<ParamTree, Promise<OnnxRayZer>>();
+  const of = (params: ParamTree): Promise<OnnxRayZer> => {
+    let m = models.get(params);
+    if (!m) {
+      m = OnnxRayZer.create(params, model);
+      models.set(params, m);
+    }
+    return m;
+  };
+  const withCameras = async (params: ParamTree, images: Float32Array, shape: Shape5, c2w: Float32Array, fxfycxcy: Float32Array): Promise<Float32Array> =>
+    (await (await of(params)).run(images, shape, { cameras: { c2w, fxfycxcy } })).renders;
+  return {
+    async estimate(params: ParamTree, images: Float32Array, shape: Shape5): Promise<{ renders: Float32Array; c2w: Float32Array; fxfycxcy: Float32Array }> {
+      const out = await (await of(params)).run(images, shape);
+      return { renders: out.renders, c2w: out.c2w, fxfycxcy: out.fxfycxcy };
+    },
+    withCameras,
+    identity(params: ParamTree, images: Float32Array, shape: Shape5): Promise<Float32Array> {
+      const [b, v] = shape;
+      const f = model.focalInit;
+      const eye = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+      const c2w = Float32Array.from({ length: b * v * 16 }, (_, i) => eye[i % 16]!);
+      const k4 = Float32Array.from({ length: b * v * 4 }, (_, i) => [f, f, 0.5, 0.5][i % 4]!);
+      return withCameras(params, images, shape, c2w, k4);
+    },
+    dispose(): void {
+      for (const m of models.values()) void m.then((x) => x.dispose());
+      models.clear();
+    },
+  };
 }

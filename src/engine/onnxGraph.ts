@@ -176,9 +176,12 @@ export class OnnxGraph {
     return this.mul(x, this.unary("Sigmoid", x));
   }
 
-  /** Exact (erf) GELU: `0.5 · x · (1 + erf(x / √2))` (ONNX Runtime fuses this pattern into one Gelu kernel). */
+  /**
+   * Exact (erf) GELU, `((erf(x / √2) + 1) · x) · 0.5`: written in the op order ONNX Runtime's Gelu fusion matches,
+   * so it runs as one kernel there.
+   */
   gelu(x: Sym): Sym {
-    return this.mul(this.mul(x, 0.5), this.add(this.unary("Erf", this.mul(x, Math.SQRT1_2)), 1));
+    return this.mul(this.mul(this.add(this.unary("Erf", this.div(x, Math.SQRT2)), 1), x), 0.5);
   }
 
   /** NumPy matmul (rank ≥ 2 operands; batch axes broadcast). */

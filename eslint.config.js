@@ -18,7 +18,7 @@ const forbidden = {
   eval: ["train", "cli", "web"],
   train: ["cli", "web"],
   cli: ["web"],
-  web: ["cli", "train", "data/readers"],
+  web: ["cli", "train", "eval", "data/readers", "engine/files.ts", "model/loadFile.ts"],
 };
 const zones = layers.flatMap((target) =>
   (forbidden[target] ?? []).map((from) => ({

@@ -15,8 +15,7 @@ import { startEngine } from "../src/engine/backend.ts";
 import { writeFileAtomic } from "../src/engine/files.ts";
 import { HELD_OUT_SEED_START, SYNTH_PRESETS, SynthConfigSchema } from "../src/data/config.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../src/features/mobilenetV2.ts";
-import { DEGRADATION_LEVELS, evaluatePseudoMasks } from "../src/eval/pseudoMaskEval.ts";
-import { evaluateModelPseudoMasks } from "../src/eval/clipMasks.ts";
+import { DEGRADATION_LEVELS, evaluateModelPseudoMasks, evaluatePseudoMasks } from "../src/eval/pseudoMaskEval.ts";
 import { loadModel } from "../src/model/loadFile.ts";
 import { DEFAULT_PSEUDO, OFFICIAL_PSEUDO, type PseudoMaskOptions } from "../src/masks/pipeline.ts";
 

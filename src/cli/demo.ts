@@ -18,10 +18,10 @@ import { startEngine } from "../engine/backend.ts";
 import { checkBlockGradient, checkMatmul, type CheckResult } from "../engine/selfCheck.ts";
 import { buildReport, escapeHtml, writeReport, REPORT_FILES_DIR, type ReportSection } from "../eval/report.ts";
 import { maskDebugSections } from "../eval/maskReport.ts";
-import type { WindowMasks } from "../eval/clipMasks.ts";
-import { DEGRADATION_LEVELS, degradeStatic, meanIou, patchFeatures } from "../eval/pseudoMaskEval.ts";
+import type { WindowMasks } from "../pipeline/clipMasks.ts";
+import { DEGRADATION_LEVELS, degradeStatic } from "../eval/pseudoMaskEval.ts";
+import { meanIou, pseudoLabels } from "../pipeline/pseudoLabels.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../features/mobilenetV2.ts";
-import { pseudoMasks } from "../masks/pipeline.ts";
 import { evaluateStage1, predictHeldOut } from "../eval/evaluate.ts";
 import { modelSection, type MetricsLine } from "../eval/modelReport.ts";
 import { HELD_OUT_SEED_START } from "../data/config.ts";
@@ -114,10 +114,7 @@ async function pseudoMaskResults(scenes: Scene[], out: (line: string) => void): 
     const { h, w } = scene;
     const targets = scene.frames.map((f) => f.image);
     const renders = scene.frames.map((f, j) => degradeStatic(f.static ?? f.image, h, w, level, 7919 * (i + 1) + j));
-    const featTargets = await patchFeatures(fx, tap.name, targets, h, w);
-    const featRenders = await patchFeatures(fx, tap.name, renders, h, w);
-    const g = h / tap.stride;
-    const result = await pseudoMasks({ targets, renders, h, w, featTargets, featRenders, channels: featTargets.length / (targets.length * g * g), grid: g });
+    const result = await pseudoLabels(fx, tap, targets, renders, h, w);
     mious.push(meanIou(result.masks, scene.frames.map((f) => f.mask ?? new Uint8Array(h * w))));
     first ??= { window: { inputs: [], targets: scene.frames.map((_, j) => j) }, renders, result };
   }

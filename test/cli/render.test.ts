@@ -12,7 +12,7 @@ import { loadModel } from "../../src/model/loadFile.ts";
 import { namedLeaves } from "../../src/engine/params.ts";
 import { generateScene } from "../../src/data/synth/index.ts";
 import { writeScene } from "../../src/data/sceneIo.ts";
-import { interpolatePath, orbitPath, spreadFrames } from "../../src/eval/render.ts";
+import { interpolatePath, orbitPath, spreadFrames } from "../../src/pipeline/novelViews.ts";
 import { mat4Translation, mat4Mul, rigidInverse, norm3 } from "../../src/geometry/mat4.ts";
 import { WildrayzerError } from "../../src/engine/errors.ts";
 import type { Camera } from "../../src/geometry/cameras.ts";

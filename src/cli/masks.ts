@@ -24,9 +24,11 @@ import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.
 import { DEFAULT_MODEL } from "../model/loadFile.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress, formatDuration } from "./progress.ts";
+import { pickRuntime, runtimeOption } from "./runtime.ts";
+import type { Runtime } from "../pipeline/onnxForward.ts";
 
 const SETTINGS = ["ours", "official"] as const;
-type MasksFlags = ClipFlags & { pseudo: boolean; ckpt?: string; input: string; out: string; debug: boolean; settings: (typeof SETTINGS)[number] };
+type MasksFlags = ClipFlags & { pseudo: boolean; ckpt?: string; input: string; out: string; debug: boolean; settings: (typeof SETTINGS)[number]; runtime?: Runtime };
 
 export function registerMasks(program: Command, globals: () => GlobalOptions): void {
   const cmd = program
@@ -37,7 +39,8 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     .requiredOption("--out <dir>", "output folder")
     .option("--ckpt <file>", "the static renderer: a checkpoint or model file (default: the shipped models/small.safetensors)")
     .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (SPEC §5)").choices(SETTINGS).default("ours"))
-    .option("--debug", "also write debug.html with every intermediate map of every window", false);
+    .option("--debug", "also write debug.html with every intermediate map of every window", false)
+    .addOption(runtimeOption());
   addClipOptions(cmd).action(async (flags: MasksFlags) => {
     const g = globals();
     if (!flags.pseudo) throw new WildrayzerError("masks: say --pseudo (pseudo-masks from rendering residuals are the only kind so far)");
@@ -59,6 +62,7 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     try {
       r = await clipPseudoMasks(params, model, clip, fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, {
         options,
+        runtime: pickRuntime(flags.runtime, g.device),
         onProgress: (done, total) => progress.update(done, `window ${done}/${total}`),
       });
     } finally {

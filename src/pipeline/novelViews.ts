@@ -16,6 +16,7 @@ import type { Scene } from "../data/scene.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
 import { makeForward, type Shape5 } from "./forward.ts";
+import type { Runtime } from "./onnxForward.ts";
 
 export const PATH_KINDS = ["interpolate", "orbit"] as const;
 export type PathKind = (typeof PATH_KINDS)[number];
@@ -43,7 +44,7 @@ export async function renderNovelViews(
   params: RayZerParams,
   model: ModelConfig,
   scene: Scene,
-  opts: { path: PathKind; frames: number; onProgress?: (done: number, total: number) => void },
+  opts: { path: PathKind; frames: number; runtime?: Runtime; onProgress?: (done: number, total: number) => void },
 ): Promise<RenderOutput> {
   const v = model.views;
   const k = model.inputViews;
@@ -60,7 +61,7 @@ export async function renderNovelViews(
   const x = new Float32Array(v * img);
   order.forEach((f, i) => x.set(scene.frames[f]!.image, i * img));
 
-  const forward = makeForward(model);
+  const forward = makeForward(model, opts.runtime);
   const shape: Shape5 = [1, v, 3, h, w];
   const { renders: r, c2w: cams, fxfycxcy: intr } = await forward.estimate(params, x, shape);
   const estimated = order.map((_, i): Camera => ({

@@ -21,7 +21,7 @@ import { evaluateStage1, type EvalOptions, type EvalReport } from "../eval/evalu
 import type { ModelConfig } from "../model/config.ts";
 import { loadModel } from "../model/loadFile.ts";
 import { addClipOptions, clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 import { createProgress } from "./progress.ts";
 import { pickRuntime, runtimeOption } from "./runtime.ts";
 import type { Runtime } from "../pipeline/onnxForward.ts";

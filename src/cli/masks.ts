@@ -22,7 +22,7 @@ import { buildReport, writeReport } from "../eval/report.ts";
 import { maskIou, DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
 import { DEFAULT_MODEL } from "../model/loadFile.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 import { pickRuntime, runtimeOption } from "./runtime.ts";
 import type { Runtime } from "../pipeline/onnxForward.ts";

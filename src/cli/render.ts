@@ -19,7 +19,7 @@ import { uncropIntrinsics } from "../data/crop.ts";
 import { encodeVideo } from "../data/readers/index.ts";
 import { PATH_KINDS, renderNovelViews, type PathKind } from "../pipeline/novelViews.ts";
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 import { pickRuntime, runtimeOption } from "./runtime.ts";
 import type { Runtime } from "../pipeline/onnxForward.ts";

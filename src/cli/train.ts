@@ -11,7 +11,7 @@ import { WildrayzerError } from "../engine/errors.ts";
 import { startEngine } from "../engine/backend.ts";
 import { resolveRunConfig } from "../train/config.ts";
 import { trainStage1 } from "../train/loop.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 
 type TrainFlags = { preset: string; out: string; steps?: string; resume: boolean; set: string[]; poseWarmup?: string; seed?: string; data: string };

@@ -217,6 +217,8 @@ const paperForwardOnnxCase: BenchCase = {
   gflop: paperForwardCase.gflop,
   reps: { full: 3, quick: 1 },
   warmup: { full: 1, quick: 1 },
+  // ~1 min a call on one core: run it at 2+ threads only, to keep `npm run bench` within minutes
+  skip: (_device, threads) => (threads < 2 ? "~2 TFLOP a call: run at 2 or more threads" : null),
   async setup(): Promise<Prepared> {
     const rng = makeRng(1);
     const shape = [1, PAPER.views, 3, PAPER.imageSize, PAPER.imageSize];

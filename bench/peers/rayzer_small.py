@@ -546,14 +546,20 @@ def blas_check(threads):
     print("BLAS mapped:", *loaded_blas(), sep="\n  ")
 
 
+CPU_MS = []  # CPU time (all threads of the process) of each timed call of the last time_calls
+
+
 def time_calls(fn, warmup, reps):
     for _ in range(warmup):
         fn()
     ms = []
+    CPU_MS.clear()
     for _ in range(reps):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
         ms.append((time.perf_counter() - t0) * 1e3)
+        CPU_MS.append((time.process_time() - c0) * 1e3)
     return ms
 
 
@@ -602,6 +608,7 @@ def main():
         t = len(trainer.render)
         gf = 3 * forward_gflop(cfg, args.batch, t)
         result.update(train_ms_median=statistics.median(ms), train_ms_min=min(ms), train_gflop=gf, train_targets=t,
+                      train_cpu_ms_median=statistics.median(CPU_MS),
                       losses=[round(float(l), 6) for l, _ in losses])
         log(f"train step b{args.batch} t{t}: median {statistics.median(ms):.1f} ms, min {min(ms):.1f} ms "
             f"({gf / statistics.median(ms) * 1e3:.1f} GFLOP/s); loss {float(losses[0][0]):.5f} → {float(losses[-1][0]):.5f}, "
@@ -617,7 +624,8 @@ def main():
         ms = time_calls(fwd, args.warmup, args.steps)
         t = cfg["views"] - cfg["input_views"]
         gf = forward_gflop(cfg, args.batch, t)
-        result.update(forward_ms_median=statistics.median(ms), forward_ms_min=min(ms), forward_gflop=gf)
+        result.update(forward_ms_median=statistics.median(ms), forward_ms_min=min(ms), forward_gflop=gf,
+                      forward_cpu_ms_median=statistics.median(CPU_MS))
         log(f"forward b{args.batch} t{t}: median {statistics.median(ms):.1f} ms, min {min(ms):.1f} ms "
             f"({gf / statistics.median(ms) * 1e3:.1f} GFLOP/s)")
 

@@ -49,6 +49,7 @@ export class OnnxGraph {
   private readonly int64Cache = new Map<string, string>();
   private readonly scalarCache = new Map<number, Sym>();
   private counter = 0;
+  private usesMicrosoftOps = false;
 
   private fresh(prefix: string): string {
     return `${prefix}_${this.counter++}`;
@@ -126,18 +127,19 @@ export class OnnxGraph {
   }
 
   /** Appends a node with one output of the given shape. */
-  node(opType: string, inputs: readonly string[], shape: readonly number[], attrs: Record<string, Attr> = {}): Sym {
+  node(opType: string, inputs: readonly string[], shape: readonly number[], attrs: Record<string, Attr> = {}, domain = ""): Sym {
     const out = this.fresh(opType.toLowerCase());
     const attribute = Object.entries(attrs).map(([name, v]) => {
       const T = onnx.AttributeProto.AttributeType;
       if (typeof v === "number") {
-        return Number.isInteger(v) && name !== "epsilon" && name !== "alpha" ? onnx.AttributeProto.create({ name, type: T.INT, i: v }) : onnx.AttributeProto.create({ name, type: T.FLOAT, f: v });
+        return Number.isInteger(v) && !["epsilon", "alpha", "scale"].includes(name) ? onnx.AttributeProto.create({ name, type: T.INT, i: v }) : onnx.AttributeProto.create({ name, type: T.FLOAT, f: v });
       }
       if (typeof v === "string") return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(v) });
       if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: v });
       return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: v.floats });
     });
-    this.nodes.push(onnx.NodeProto.create({ opType, input: [...inputs], output: [out], name: out, attribute }));
+    if (domain === "com.microsoft") this.usesMicrosoftOps = true;
+    this.nodes.push(onnx.NodeProto.create({ opType, input: [...inputs], output: [out], name: out, attribute, domain }));
     return { name: out, shape: [...shape] };
   }
 
@@ -270,12 +272,25 @@ export class OnnxGraph {
     return this.node("LayerNormalization", ins, x.shape, { axis: -1, epsilon: eps });
   }
 
+  /**
+   * Multi-head attention without a mask: q, k, v [b, n, d] (heads side by side in d), `softmax(q kᵀ · scale) v` per
+   * head, returned as [b, n, d]. ONNX Runtime's contrib `com.microsoft.MultiHeadAttention` (one fused CPU kernel:
+   * no head transposes, no separate softmax pass).
+   */
+  multiHeadAttention(q: Sym, k: Sym, v: Sym, heads: number, scale: number): Sym {
+    if (!sameShape(q.shape, k.shape) || !sameShape(q.shape, v.shape) || q.shape.length !== 3) throw new Error(`MultiHeadAttention: q, k, v must be one [b, n, d] shape, got [${q.shape}], [${k.shape}], [${v.shape}]`);
+    return this.node("MultiHeadAttention", [q.name, k.name, v.name], q.shape, { num_heads: heads, scale }, "com.microsoft");
+  }
+
   /** The graph as ONNX `ModelProto` bytes. */
   encode(producer = "wildrayzer"): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: producer,
-      opsetImport: [onnx.OperatorSetIdProto.create({ domain: "", version: ONNX_OPSET })],
+      opsetImport: [
+        onnx.OperatorSetIdProto.create({ domain: "", version: ONNX_OPSET }),
+        ...(this.usesMicrosoftOps ? [onnx.OperatorSetIdProto.create({ domain: "com.microsoft", version: 1 })] : []),
+      ],
       graph: onnx.GraphProto.create({ name: "main", node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs }),
     });
     return onnx.ModelProto.encode(model).finish();

@@ -50,6 +50,8 @@ export function exportRayZerOnnx(params: HostParams, cfg: ModelConfig, opts: Onn
 
 type LinearNames = { w: Sym; b?: Sym };
 
+const FUSED_ATTENTION = process.env.WRZ_ONNX_MHA !== "0";
+
 class RayZerGraph {
   private readonly g = new OnnxGraph();
   private readonly used = new Set<string>();
@@ -109,12 +111,20 @@ class RayZerGraph {
     const dh = d / nh;
     const qkv = this.linear(`${prefix}.qkv`, this.layerNorm(`${prefix}.norm1`, x)); // [b, n, 3d]
     const [q, k, v] = [0, 1, 2].map((i) => g.reshape(g.slice(qkv, -1, i * d, (i + 1) * d), [b, n, nh, dh])) as [Sym, Sym, Sym];
-    const qh = g.transpose(g.mul(this.rmsNorm(`${prefix}.qNorm`, q), 1 / Math.sqrt(dh)), [0, 2, 1, 3]); // [b, nh, n, dh]
-    const kt = g.transpose(this.rmsNorm(`${prefix}.kNorm`, k), [0, 2, 3, 1]); // [b, nh, dh, n]
-    const vh = g.transpose(v, [0, 2, 1, 3]); // [b, nh, n, dh]
-    const attn = g.softmax(g.matmul(qh, kt), -1); // [b, nh, n, n]
-    const o = g.transpose(g.matmul(attn, vh), [0, 2, 1, 3]); // [b, n, nh, dh]
-    const h = g.add(x, this.linear(`${prefix}.proj`, g.reshape(o, [b, n, d]))); // [b, n, d]
+    let o: Sym; // [b, n, d]
+    if (FUSED_ATTENTION) {
+      // QK-norm per head, then ONNX Runtime's fused multi-head attention (scale 1/√dh on the logits)
+      const qn = g.reshape(this.rmsNorm(`${prefix}.qNorm`, q), [b, n, d]);
+      const kn = g.reshape(this.rmsNorm(`${prefix}.kNorm`, k), [b, n, d]);
+      o = g.multiHeadAttention(qn, kn, g.reshape(v, [b, n, d]), nh, 1 / Math.sqrt(dh));
+    } else {
+      const qh = g.transpose(g.mul(this.rmsNorm(`${prefix}.qNorm`, q), 1 / Math.sqrt(dh)), [0, 2, 1, 3]); // [b, nh, n, dh]
+      const kt = g.transpose(this.rmsNorm(`${prefix}.kNorm`, k), [0, 2, 3, 1]); // [b, nh, dh, n]
+      const vh = g.transpose(v, [0, 2, 1, 3]); // [b, nh, n, dh]
+      const attn = g.softmax(g.matmul(qh, kt), -1); // [b, nh, n, n]
+      o = g.reshape(g.transpose(g.matmul(attn, vh), [0, 2, 1, 3]), [b, n, d]); // [b, n, d]
+    }
+    const h = g.add(x, this.linear(`${prefix}.proj`, o)); // [b, n, d]
     const mlp = this.linear(`${prefix}.mlp.fc2`, g.gelu(this.linear(`${prefix}.mlp.fc1`, this.layerNorm(`${prefix}.norm2`, h))));
     return g.add(h, mlp);
   }

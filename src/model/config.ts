@@ -4,6 +4,7 @@
  * best measured CPU setting for `small`.
  */
 import { z } from "zod";
+import { MotionConfigSchema } from "./motionConfig.ts";
 
 export const ModelConfigSchema = z
   .object({
@@ -45,8 +46,14 @@ export const ModelConfigSchema = z
      * patches +0.65 dB at equal steps), pooling keeps the estimator's sequence, and its cost, that of larger patches.
      */
     cameraPool: z.number().int().min(1).default(1),
+    /**
+     * WildRayZer's motion estimator (src/model/motionEstimator.ts), when the model has one: trained in stage 2,
+     * absent from a stage-1 RayZer. Its token width and patch must be the model's.
+     */
+    motion: MotionConfigSchema.optional(),
   })
   .strict()
+  .refine((c) => !c.motion || (c.motion.tokenWidth === c.d && c.motion.patch === c.patch), { message: "motion.tokenWidth and motion.patch must equal the model's d and patch" })
   .refine((c) => c.imageSize % c.patch === 0, { message: "imageSize must be a multiple of patch" })
   .refine((c) => (c.imageSize / c.patch) % c.cameraPool === 0, { message: "cameraPool must divide the patch grid (imageSize / patch)" })
   .refine((c) => c.d % c.heads === 0, { message: "d must be a multiple of heads" })

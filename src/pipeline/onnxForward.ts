@@ -56,7 +56,9 @@ export class OnnxRayZer {
   /** Copies the parameter tree to the host (the tree is not consumed). */
   static async create(params: ParamTree, cfg: ModelConfig): Promise<OnnxRayZer> {
     await loadOrt();
-    return new OnnxRayZer(await hostParams(params), cfg);
+    // the static forward does not read the motion estimator: leave it on the device
+    const { motion: _motion, ...core } = params as { readonly [key: string]: ParamTree };
+    return new OnnxRayZer(await hostParams(core), cfg);
   }
 
   /** From parameters already on the host (dotted names, as `hostParams` gives them). */

@@ -17,7 +17,8 @@ import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import type { RunConfig } from "./config.ts";
 import { adamwConfig } from "./step.ts";
 import { loadTrainClips } from "./batches.ts";
-import { stage1, type StageDef, type StageEval } from "./stages.ts";
+import { stage1, stage2, type StageDef, type StageEval } from "./stages.ts";
+import { loadModel } from "../model/loadFile.ts";
 import { loadMobilenetV2 } from "../features/mobilenetV2.ts";
 
 export type TrainProgress = {
@@ -49,6 +50,32 @@ export async function trainStage1(opts: TrainOptions): Promise<TrainResult> {
   }
 }
 
+/**
+ * Trains stage 2 in `outDir`: the RayZer of `run.motion.from` frozen, the motion estimator (fresh, from the run
+ * seed) distilled from pseudo-masks (or the oracle masks). Resumes like stage 1.
+ */
+export async function trainStage2(opts: TrainOptions): Promise<TrainResult> {
+  const { run } = opts;
+  if (run.stage !== 2 || !run.motion) throw new Error("trainStage2: not a stage-2 run");
+  const from = run.motion.from;
+  const clips = await loadTrainClips(run);
+  const init = () => {
+    const { params, initialised } = loadModel(from, { config: run.model, extend: true, seed: run.train.seed });
+    const stray = initialised.filter((n) => !n.startsWith("motion."));
+    if (stray.length > 0) {
+      dispose(params);
+      throw new WildrayzerError(`${from}: lacks RayZer tensors (${stray.slice(0, 3).join(", ")}…); stage 2 starts from a trained stage-1 model`);
+    }
+    return params;
+  };
+  const fx = await loadMobilenetV2();
+  try {
+    return await trainStage(stage2(run, clips, fx), opts, init);
+  } finally {
+    fx.dispose();
+  }
+}
+
 export type TrainOptions = {
   run: RunConfig;
   outDir: string;
@@ -56,6 +83,8 @@ export type TrainOptions = {
   onProgress?: (p: TrainProgress) => void;
   /** Stop after this step (exclusive), as if killed there; for tests of resumption. */
   stopAfter?: number;
+  /** Told the stage's banner once, before the first step. */
+  onBanner?: (banner: string) => void;
 };
 
 /**
@@ -89,6 +118,7 @@ export async function trainStage<B extends ParamTree>(stage: StageDef<B>, opts: 
   const kept = existsSync(metricsPath) && resumedFrom !== null ? keepMetricsBefore(readFileSync(metricsPath, "utf8"), start) : "";
   let metricsText = kept;
 
+  opts.onBanner?.(stage.banner);
   const steps = new Map<string, ReturnType<typeof makeTrainStep<RayZerParams, B>>>();
   const stepFor = (variant: string) => {
     let fn = steps.get(variant);
@@ -132,7 +162,7 @@ export async function trainStage<B extends ParamTree>(stage: StageDef<B>, opts: 
         }
       }
       if (done % run.train.ckptEvery === 0 || done === end) {
-        await saveCheckpoint(ckptPath, state, { run, step: done, stage: stage.stage });
+        await saveCheckpoint(ckptPath, state, { run, step: done, stage: stage.stage, banner: stage.banner });
         lastSaved = done;
       }
       opts.onProgress?.({ step: done, steps: run.train.steps, loss: loss!, lr: lr!, gradNorm: gradNorm!, msPerStep, ...(phases ? { phases } : {}), ...evals });

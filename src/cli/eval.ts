@@ -23,8 +23,10 @@ import { loadModel } from "../model/loadFile.ts";
 import { addClipOptions, clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress } from "./progress.ts";
+import { pickRuntime, runtimeOption } from "./runtime.ts";
+import type { Runtime } from "../pipeline/onnxForward.ts";
 
-type EvalFlags = ClipFlags & { ckpt: string; scenes: string; json: boolean | string; data: string; path?: string; inputs?: string; targets?: string };
+type EvalFlags = ClipFlags & { ckpt: string; scenes: string; json: boolean | string; data: string; path?: string; inputs?: string; targets?: string; runtime?: Runtime };
 
 /** `synth`, `synth:A..B` or `synth:A..` (with `scenes` seeds from A): the seeds; null for anything else (a folder). */
 export function parseSynthSpec(spec: string, scenes: number): number[] | null {
@@ -78,7 +80,8 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
     .option("--path <kind>", "synthetic camera paths: walk, pan, jitter (look-around: the view index says nothing), orbit or mixed; default: the checkpoint's")
     .option("--inputs <k>", "input views per sample (must be the model's)")
     .option("--targets <n>", "target views per sample (default: all the model renders, views − inputs)")
-    .option("--json [file]", "the report as one JSON object, on stdout or written to FILE", false);
+    .option("--json [file]", "the report as one JSON object, on stdout or written to FILE", false)
+    .addOption(runtimeOption());
   addClipOptions(cmd).action(async (flags: EvalFlags) => {
     const g = globals();
     await startEngine({ device: g.device });
@@ -95,7 +98,7 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
       if (targets !== undefined && targets > room) throw new WildrayzerError(`--targets ${targets}: this model renders at most ${room} targets per sample (${model.views} views, ${model.inputViews} inputs)`);
       const seeds = parseSynthSpec(flags.data, scenes);
       let data: SynthConfig = meta.data;
-      const opts: EvalOptions = { scenes, targets };
+      const opts: EvalOptions = { scenes, targets, runtime: pickRuntime(flags.runtime, g.device) };
       if (seeds) {
         if (flags.path !== undefined) {
           const parsed = SynthConfigSchema.safeParse({ ...data, path: flags.path });

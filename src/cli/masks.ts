@@ -29,6 +29,8 @@ import { clipMotionMasks, MOTION_THRESHOLD } from "../pipeline/motion.ts";
 import { MASK_TAP } from "../pipeline/pseudoLabels.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
+import { pickRuntime, runtimeOption } from "./runtime.ts";
+import type { Runtime } from "../pipeline/onnxForward.ts";
 import { runWarpMasks } from "./warpMasks.ts";
 import { DEFAULT_WARP } from "../pipeline/warpRenderer.ts";
 
@@ -44,6 +46,7 @@ type MasksFlags = ClipFlags & {
   renderer: (typeof RENDERERS)[number];
   neighbours?: string;
   spacing?: string;
+  runtime?: Runtime;
 };
 
 /**
@@ -110,7 +113,8 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     .option("--neighbours <n>", `--pseudo --renderer warp: aligned neighbours per target (default ${DEFAULT_WARP.neighbours})`)
     .option("--spacing <n>", `--pseudo --renderer warp: frames between neighbours (default ${DEFAULT_WARP.spacing})`)
     .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (SPEC §5)").choices(SETTINGS).default("ours"))
-    .option("--debug", "also write debug.html with every intermediate map of every window", false);
+    .option("--debug", "also write debug.html with every intermediate map of every window", false)
+    .addOption(runtimeOption());
   addClipOptions(cmd).action(async (flags: MasksFlags) => {
     const g = globals();
     if ((flags.neighbours !== undefined || flags.spacing !== undefined) && !(flags.pseudo && flags.renderer === "warp")) {
@@ -136,6 +140,7 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     try {
       r = await clipPseudoMasks(params, model, clip, fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, {
         options,
+        runtime: pickRuntime(flags.runtime, g.device),
         onProgress: (done, total) => progress.update(done, `window ${done}/${total}`),
       });
     } finally {

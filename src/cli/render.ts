@@ -21,8 +21,10 @@ import { PATH_KINDS, renderNovelViews, type PathKind } from "../pipeline/novelVi
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
+import { pickRuntime, runtimeOption } from "./runtime.ts";
+import type { Runtime } from "../pipeline/onnxForward.ts";
 
-type RenderFlags = ClipFlags & { ckpt: string; input: string; out: string; path: PathKind; frames: string; fps: string };
+type RenderFlags = ClipFlags & { ckpt: string; input: string; out: string; path: PathKind; frames: string; fps: string; runtime?: Runtime };
 
 export function registerRender(program: Command, globals: () => GlobalOptions): void {
   const cmd = program
@@ -33,7 +35,8 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
     .requiredOption("--out <dir>", "output folder")
     .addOption(new Option("--path <kind>", "camera path: through the estimated cameras, or a small orbit around the first input").choices(PATH_KINDS).default("interpolate"))
     .option("--frames <n>", "cameras on the path", "30")
-    .option("--fps <n>", "frame rate of the video", "10");
+    .option("--fps <n>", "frame rate of the video", "10")
+    .addOption(runtimeOption());
   addClipOptions(cmd).action(async (flags: RenderFlags) => {
     const g = globals();
     const frames = Number(flags.frames);
@@ -45,7 +48,7 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
     const { params, meta, clip } = await loadModelAndClip(flags.ckpt, flags.input, flags);
     const model = meta.model;
     const progress = createProgress({ label: "render", total: frames, quiet: g.quiet });
-    const r = await renderNovelViews(params, model, clip, { path: flags.path, frames, onProgress: (d) => progress.update(d) });
+    const r = await renderNovelViews(params, model, clip, { path: flags.path, frames, runtime: pickRuntime(flags.runtime, g.device), onProgress: (d) => progress.update(d) });
     dispose(params);
     progress.stop(`${r.images.length} novel views`);
     const { h, w } = clip;

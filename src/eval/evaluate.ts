@@ -19,6 +19,7 @@ import { rotationAngleDeg } from "../geometry/rotations.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
 import { makeForward } from "../pipeline/forward.ts";
+import type { Runtime } from "../pipeline/onnxForward.ts";
 import { blendCeilings } from "./blendOracle.ts";
 import { meanFinite, psnrHost } from "./metrics.ts";
 import { ssimHost } from "./ssim.ts";
@@ -54,6 +55,8 @@ export type EvalOptions = {
   /** Targets per sample (default: all of the sample's, i.e. views − inputs): the first `targets` of each order. */
   targets?: number;
   batch?: number;
+  /** Inference runtime (default jax). */
+  runtime?: Runtime;
   onProgress?: (done: number, total: number) => void;
 };
 
@@ -75,7 +78,7 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
       : heldOutSamples(seedList.slice(start, start + count), data, model);
     return { scenes: got.scenes, orders: got.orders.map(keepViews) };
   };
-  const forward = makeForward(model);
+  const forward = makeForward(model, opts.runtime);
   const acc = { model: [] as number[], near: [] as number[], mean: [] as number[], ident: [] as number[], truth: [] as number[] };
   const accS = { model: [] as number[], near: [] as number[], mean: [] as number[] };
   const accSsim = { model: [] as number[], near: [] as number[], mean: [] as number[] };
@@ -179,10 +182,10 @@ export type Prediction = {
 };
 
 /** Runs `params` (not consumed) on held-out samples `seeds` (HELD_OUT_SEED_START + i), one batch. */
-export async function predictHeldOut(params: RayZerParams, model: ModelConfig, data: SynthConfig, seeds: readonly number[]): Promise<Prediction[]> {
+export async function predictHeldOut(params: RayZerParams, model: ModelConfig, data: SynthConfig, seeds: readonly number[], runtime?: Runtime): Promise<Prediction[]> {
   const { scenes, orders } = heldOutSamples(seeds, data, model);
   const host = packBatch(scenes, orders);
-  const forward = makeForward(model);
+  const forward = makeForward(model, runtime);
   const { renders: r, c2w: cams } = await forward.estimate(params, host.images, host.shape);
   forward.dispose();
   const [, v, , h, w] = host.shape;

@@ -17,6 +17,7 @@ import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import type { PseudoMaskOptions, PseudoMaskResult } from "../masks/pipeline.ts";
 import { maskWindows, type MaskWindow } from "./windows.ts";
 import { makeForward } from "./forward.ts";
+import type { Runtime } from "./onnxForward.ts";
 import { pseudoLabels, type MaskTap } from "./pseudoLabels.ts";
 
 export { maskWindows, type MaskWindow } from "./windows.ts";
@@ -33,7 +34,7 @@ export async function clipPseudoMasks(
   clip: Scene,
   fx: FeatureExtractor,
   tap: MaskTap,
-  opts: { options?: Partial<PseudoMaskOptions>; onProgress?: (done: number, total: number) => void } = {},
+  opts: { options?: Partial<PseudoMaskOptions>; runtime?: Runtime; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ masks: Uint8Array[]; windows: WindowMasks[] }> {
   const { h, w } = clip;
   const v = model.views;
@@ -43,7 +44,7 @@ export async function clipPseudoMasks(
   if (clip.frames.length < v) throw new WildrayzerError(`${clip.name}: ${clip.frames.length} frames, but masks need at least ${v} (2 inputs + ${v - 2} targets per window)`);
   const windows = maskWindows(clip.frames.length, v);
   const img = 3 * h * w;
-  const forward = makeForward(model);
+  const forward = makeForward(model, opts.runtime);
   const masks: (Uint8Array | undefined)[] = new Array(clip.frames.length);
   const out: WindowMasks[] = [];
   try {

@@ -8,6 +8,7 @@ import { jit, numpy as np, type Array as JArray } from "@jax-js/jax";
 import { ref } from "../engine/params.ts";
 import type { ModelConfig } from "../model/config.ts";
 import { runRayZer, type RayZerParams } from "../model/rayzer.ts";
+import { makeOnnxForward, type Runtime } from "./onnxForward.ts";
 
 export type Shape5 = [number, number, number, number, number];
 
@@ -28,7 +29,9 @@ export type Forward = {
   dispose(): void;
 };
 
-export function makeForward(model: ModelConfig): Forward {
+/** The forward on `runtime`: jax-js (jitted, on the engine's device) or ONNX Runtime (src/pipeline/onnxForward.ts). */
+export function makeForward(model: ModelConfig, runtime: Runtime = "jax"): Forward {
+  if (runtime === "onnx") return makeOnnxForward(model);
   const est = jit((p: RayZerParams, x: JArray) => {
     const out = runRayZer(p, x, model);
     return [out.renders, out.cameras.c2w, out.cameras.fxfycxcy];

@@ -16,6 +16,7 @@ import type { Scene } from "../data/scene.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
 import { makeForward, type Forward, type Shape5 } from "./forward.ts";
+import type { Runtime } from "./onnxForward.ts";
 
 export const PATH_KINDS = ["interpolate", "orbit"] as const;
 export type PathKind = (typeof PATH_KINDS)[number];
@@ -122,9 +123,9 @@ export async function renderNovelViews(
   params: RayZerParams,
   model: ModelConfig,
   scene: Scene,
-  opts: { path: PathKind; frames: number; onProgress?: (done: number, total: number) => void },
+  opts: { path: PathKind; frames: number; runtime?: Runtime; onProgress?: (done: number, total: number) => void },
 ): Promise<RenderOutput> {
-  const forward = makeForward(model);
+  const forward = makeForward(model, opts.runtime);
   try {
     const est = await estimateClip(params, model, scene, forward);
     const path = opts.path === "interpolate" ? interpolatePath(est.cameras, opts.frames) : orbitPath(est.estimated[0]!, est.estimated[1]!, opts.frames);

@@ -417,6 +417,11 @@ export type TorchCheckpoint = {
 
 type ZipEntry = { entry: yauzl.Entry; dataStart?: number };
 
+/** Limits that keep a corrupt file from asking for absurd allocations (the released weights are far below them). */
+const MAX_PICKLE = 256 * 2 ** 20; // bytes of data.pkl
+const MAX_INFLATED = 1024 * 2 ** 20; // bytes of one compressed entry
+const MAX_TENSOR = 2 ** 28; // elements of one tensor (1 GiB as float32)
+
 /**
  * Opens `path` (a `torch.save` zip) and unpickles its `data.pkl`. Throws one `WildrayzerError` line for a missing
  * file, a file that is not a zip (e.g. the pre-1.6 legacy format), an archive without `data.pkl`, or a pickle
@@ -439,11 +444,13 @@ export async function openTorchCheckpoint(path: string): Promise<TorchCheckpoint
     const prefix = pkl.slice(0, pkl.length - "data.pkl".length);
     fh = await fsOpen(path, "r");
     const file = fh;
+    const fileSize = (await file.stat()).size;
     const readEntry = async (e: ZipEntry, start: number, end: number): Promise<Uint8Array> => {
       const size = e.entry.uncompressedSize;
       if (end > size) throw new WildrayzerError(`${path}: ${e.entry.fileName} holds ${size} bytes, a tensor needs ${end}`);
       if (e.entry.compressionMethod === 0) {
         e.dataStart ??= (await zip.readLocalFileHeaderPromise(e.entry, { minimal: true })).fileDataStart;
+        if (e.dataStart + size > fileSize) throw new WildrayzerError(`${path}: ${e.entry.fileName} ends past the end of the file (the file is truncated)`);
         const out = new Uint8Array(end - start);
         let done = 0;
         while (done < out.length) {
@@ -453,12 +460,14 @@ export async function openTorchCheckpoint(path: string): Promise<TorchCheckpoint
         }
         return out;
       }
+      if (size > MAX_INFLATED) throw new WildrayzerError(`${path}: ${e.entry.fileName} claims ${size} bytes compressed; compressed storages that large are not read`);
       const stream = await zip.openReadStreamPromise(e.entry);
       const chunks: Buffer[] = [];
       for await (const c of stream) chunks.push(c as Buffer);
       return new Uint8Array(Buffer.concat(chunks)).subarray(start, end);
     };
     const pklEntry = entries.get(pkl)!;
+    if (pklEntry.entry.uncompressedSize > MAX_PICKLE) throw new WildrayzerError(`${path}: ${pkl} claims ${pklEntry.entry.uncompressedSize} bytes; a state-dict pickle is far smaller (corrupt file?)`);
     const root = unpickle(await readEntry(pklEntry, 0, pklEntry.entry.uncompressedSize), `${path}: ${pkl}`);
     return {
       root,
@@ -471,9 +480,16 @@ export async function openTorchCheckpoint(path: string): Promise<TorchCheckpoint
         }
         const numel = t.shape.reduce((a, b) => a * b, 1);
         if (numel === 0) return new Float32Array(0);
+        if (numel > MAX_TENSOR) throw new WildrayzerError(`${path}: tensor ${name} has ${numel} elements, more than the ${MAX_TENSOR} one tensor may have here`);
         const last = t.offset + t.shape.reduce((s, n, i) => s + (n - 1) * t.stride[i]!, 0); // element index of the last element
         if (last >= storage.numel) throw new WildrayzerError(`${path}: tensor ${name} reaches element ${last} of a storage of ${storage.numel}`);
-        const bytes = await readEntry(e, t.offset * storage.itemSize, (last + 1) * storage.itemSize);
+        let bytes: Uint8Array;
+        try {
+          bytes = await readEntry(e, t.offset * storage.itemSize, (last + 1) * storage.itemSize);
+        } catch (err) {
+          if (err instanceof WildrayzerError) throw err;
+          throw new WildrayzerError(`${path}: tensor ${name}: broken zip entry ${e.entry.fileName}: ${(err as Error).message}`);
+        }
         return gather(decodeFloats(bytes, storage.dtype, `${path}: tensor ${name}`), t.shape, t.stride);
       },
       async close() {

@@ -15,9 +15,8 @@ import { startEngine } from "../src/engine/backend.ts";
 import { writeFileAtomic } from "../src/engine/files.ts";
 import { HELD_OUT_SEED_START, SYNTH_PRESETS, SynthConfigSchema } from "../src/data/config.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../src/features/mobilenetV2.ts";
-import { DEGRADATION_LEVELS, evaluatePseudoMasks } from "../src/eval/pseudoMaskEval.ts";
-import { evaluateModelPseudoMasks } from "../src/eval/clipMasks.ts";
-import { loadModel } from "../src/train/checkpoint.ts";
+import { DEGRADATION_LEVELS, evaluateModelPseudoMasks, evaluatePseudoMasks } from "../src/eval/pseudoMaskEval.ts";
+import { loadModel } from "../src/model/loadFile.ts";
 import { DEFAULT_PSEUDO, OFFICIAL_PSEUDO, type PseudoMaskOptions } from "../src/masks/pipeline.ts";
 
 const { values } = parseArgs({ options: { scenes: { type: "string", default: "50" }, out: { type: "string", default: "bench/results" }, model: { type: "string" } } });
@@ -47,11 +46,11 @@ await startEngine({ device: "wasm" });
 const fx = await loadMobilenetV2();
 if (values.model) {
   const { params, meta } = loadModel(values.model);
-  const data = SynthConfigSchema.parse({ ...meta.run.data, movers: [1, 2] });
+  const data = SynthConfigSchema.parse({ ...meta.data, movers: [1, 2] });
   const seeds = Array.from({ length: scenes }, (_, i) => HELD_OUT_SEED_START + 20_000 + i);
-  const r = await evaluateModelPseudoMasks(params, meta.run.model, data, fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, { seeds, variants: VARIANTS });
+  const r = await evaluateModelPseudoMasks(params, meta.model, data, fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, { seeds, variants: VARIANTS });
   const md = [
-    `mIoU against the true motion masks, ${scenes} held-out scenes × ${meta.run.model.views - meta.run.model.inputViews} targets, ${data.size}², renderer ${values.model} (step ${meta.step}).`,
+    `mIoU against the true motion masks, ${scenes} held-out scenes × ${meta.model.views - meta.model.inputViews} targets, ${data.size}², renderer ${values.model} (step ${meta.step}).`,
     "",
     "| variant | mIoU |",
     "|---|---:|",

@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { startEngine } from "../../src/engine/backend.ts";
 import { dispose } from "../../src/engine/params.ts";
 import { resolveRunConfig, type RunConfig } from "../../src/train/config.ts";
-import { exportModel, loadCheckpoint, loadModel, saveCheckpoint } from "../../src/train/checkpoint.ts";
+import { exportModel, loadCheckpoint, saveCheckpoint } from "../../src/train/checkpoint.ts";
+import { loadModel } from "../../src/model/loadFile.ts";
 import { trainStage1 } from "../../src/train/loop.ts";
 import { evaluateStage1 } from "../../src/eval/evaluate.ts";
 
@@ -56,7 +57,7 @@ if (env.EVAL_SCENES) {
   const file = join(OUT, `${NAME}-${step}.safetensors`);
   await exportModel(join(dir, "checkpoint.safetensors"), file);
   const { params, meta } = loadModel(file);
-  const e = await evaluateStage1(params, meta.run.model, meta.run.data, { scenes: Number(env.EVAL_SCENES) });
+  const e = await evaluateStage1(params, meta.model, meta.data, { scenes: Number(env.EVAL_SCENES) });
   dispose(params);
   writeFileSync(join(OUT, `eval-${NAME}.json`), JSON.stringify({ step, eval: e }, null, 1));
   console.log(`${NAME} step ${step}: PSNR ${e.psnr.model.toFixed(2)} (nearest ${e.psnr.nearestInput.toFixed(2)}, mean ${e.psnr.meanOfInputs.toFixed(2)}, identity ${e.psnr.identityCameras.toFixed(2)}); rotation ${e.rotationErrorDeg.model.toFixed(2)}° vs ${e.rotationErrorDeg.identity.toFixed(2)}°`);

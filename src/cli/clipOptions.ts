@@ -9,7 +9,7 @@ import { CROP_POLICIES, type CropPolicy } from "../data/crop.ts";
 import type { Clip } from "../data/clip.ts";
 import { readClip } from "../data/readers/index.ts";
 import { dispose } from "../engine/params.ts";
-import { loadModel } from "../train/checkpoint.ts";
+import { loadModel } from "../model/loadFile.ts";
 
 export type ClipFlags = {
   format?: ClipFormat;
@@ -70,7 +70,7 @@ export function clipOptionsFrom(flags: ClipFlags, defaultSize: number): ReadClip
  */
 export async function loadModelAndClip(ckpt: string, input: string, flags: ClipFlags): Promise<ReturnType<typeof loadModel> & { clip: Clip }> {
   const loaded = loadModel(ckpt);
-  const size = loaded.meta.run.model.imageSize;
+  const size = loaded.meta.model.imageSize;
   try {
     const opts = clipOptionsFrom(flags, size);
     if (opts.size !== size) throw new WildrayzerError(`--size ${opts.size}: this checkpoint works at ${size}×${size}; leave --size out`);

@@ -9,7 +9,6 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { SYNTH_PRESETS, SynthConfigSchema, type SynthConfig } from "../data/config.ts";
 import { writeScene } from "../data/sceneIo.ts";
@@ -19,21 +18,20 @@ import { startEngine } from "../engine/backend.ts";
 import { checkBlockGradient, checkMatmul, type CheckResult } from "../engine/selfCheck.ts";
 import { buildReport, escapeHtml, writeReport, REPORT_FILES_DIR, type ReportSection } from "../eval/report.ts";
 import { maskDebugSections } from "../eval/maskReport.ts";
-import type { WindowMasks } from "../eval/clipMasks.ts";
-import { DEGRADATION_LEVELS, degradeStatic, meanIou, patchFeatures } from "../eval/pseudoMaskEval.ts";
+import type { WindowMasks } from "../pipeline/clipMasks.ts";
+import { DEGRADATION_LEVELS, degradeStatic } from "../eval/pseudoMaskEval.ts";
+import { meanIou, pseudoLabels } from "../pipeline/pseudoLabels.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../features/mobilenetV2.ts";
-import { pseudoMasks } from "../masks/pipeline.ts";
 import { evaluateStage1, predictHeldOut } from "../eval/evaluate.ts";
 import { modelSection, type MetricsLine } from "../eval/modelReport.ts";
 import { HELD_OUT_SEED_START } from "../data/config.ts";
 import { dispose } from "../engine/params.ts";
-import { loadModel } from "../train/checkpoint.ts";
+import { DEFAULT_MODEL, loadModel } from "../model/loadFile.ts";
+import { parseRunConfig } from "../train/checkpoint.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 import { sceneFolderName } from "./synth.ts";
 
-/** The model shipped in the package (`npm run train:default` writes it) and its training log. */
-export const DEFAULT_MODEL = fileURLToPath(new URL("../../models/small.safetensors", import.meta.url));
 
 const PIPELINE = [
   "What the demo does (the shipped model covers steps 2-4 on static scenes; pseudo-motion masks are shown with a",
@@ -116,10 +114,7 @@ async function pseudoMaskResults(scenes: Scene[], out: (line: string) => void): 
     const { h, w } = scene;
     const targets = scene.frames.map((f) => f.image);
     const renders = scene.frames.map((f, j) => degradeStatic(f.static ?? f.image, h, w, level, 7919 * (i + 1) + j));
-    const featTargets = await patchFeatures(fx, tap.name, targets, h, w);
-    const featRenders = await patchFeatures(fx, tap.name, renders, h, w);
-    const g = h / tap.stride;
-    const result = await pseudoMasks({ targets, renders, h, w, featTargets, featRenders, channels: featTargets.length / (targets.length * g * g), grid: g });
+    const result = await pseudoLabels(fx, tap, targets, renders, h, w);
     mious.push(meanIou(result.masks, scene.frames.map((f) => f.mask ?? new Uint8Array(h * w))));
     first ??= { window: { inputs: [], targets: scene.frames.map((_, j) => j) }, renders, result };
   }
@@ -142,7 +137,8 @@ async function pseudoMaskResults(scenes: Scene[], out: (line: string) => void): 
 /** Runs the trained model on held-out scenes: prints the metrics table and returns the report section. */
 async function modelResults(file: string, evalScenes: number, g: GlobalOptions, out: (line: string) => void): Promise<ReportSection> {
   const { params, meta } = loadModel(file);
-  const { model, data } = meta.run;
+  const { model, data } = meta;
+  const warmup = parseRunConfig(meta.run, file).train.poseWarmupSteps;
   const progress = createProgress({ label: "model eval", total: evalScenes, quiet: g.quiet });
   const t0 = performance.now();
   const report = await evaluateStage1(params, model, data, { scenes: evalScenes, onProgress: (d) => progress.update(d) });
@@ -162,9 +158,9 @@ async function modelResults(file: string, evalScenes: number, g: GlobalOptions, 
   return modelSection({
     title: `Trained model: ${model.imageSize}² RayZer, ${meta.step} steps, on held-out static scenes`,
     note:
-      `Stage-1 RayZer (${meta.run.data.path} camera paths, ${meta.run.data.texture} textures) trained self-supervised` +
-      (meta.run.train.poseWarmupSteps > 0
-        ? `, with the labelled pose warm-up ablation: for its first ${meta.run.train.poseWarmupSteps} steps half of each batch was rendered with the generator's true cameras. `
+      `Stage-1 RayZer (${meta.data.path} camera paths, ${meta.data.texture} textures) trained self-supervised` +
+      (warmup > 0
+        ? `, with the labelled pose warm-up ablation: for its first ${warmup} steps half of each batch was rendered with the generator's true cameras. `
         : " without pose labels. ") +
       "Targets are rendered from the cameras the model predicts. A model must beat both baselines to have learned anything.",
     report,

@@ -19,7 +19,7 @@ import { readClips } from "../data/readers/index.ts";
 import { clipWindows } from "../data/sampling.ts";
 import { evaluateStage1, type EvalOptions, type EvalReport } from "../eval/evaluate.ts";
 import type { ModelConfig } from "../model/config.ts";
-import { loadModel } from "../train/checkpoint.ts";
+import { loadModel } from "../model/loadFile.ts";
 import { addClipOptions, clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress } from "./progress.ts";
@@ -83,7 +83,7 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
     const g = globals();
     await startEngine({ device: g.device });
     const { params, meta } = loadModel(flags.ckpt);
-    const model = meta.run.model;
+    const model = meta.model;
     let r: EvalReport;
     let what: string;
     try {
@@ -94,7 +94,7 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
       const targets = flags.targets === undefined ? undefined : positiveInt("targets", flags.targets);
       if (targets !== undefined && targets > room) throw new WildrayzerError(`--targets ${targets}: this model renders at most ${room} targets per sample (${model.views} views, ${model.inputViews} inputs)`);
       const seeds = parseSynthSpec(flags.data, scenes);
-      let data: SynthConfig = meta.run.data;
+      let data: SynthConfig = meta.data;
       const opts: EvalOptions = { scenes, targets };
       if (seeds) {
         if (flags.path !== undefined) {

@@ -1,6 +1,6 @@
 /**
  * `wildrayzer masks --pseudo --input PATH --out DIR [--ckpt C] [--debug]`: pseudo-motion masks of real footage or a
- * scene folder, from what a trained static RayZer cannot re-render (src/eval/clipMasks.ts, src/masks). Writes, all
+ * scene folder, from what a trained static RayZer cannot re-render (src/pipeline/clipMasks.ts, src/masks). Writes, all
  * atomically:
  *   DIR/<frame>.png     one mask per frame at the input frame's size, 0 = static, 255 = moving (pixels the working
  *                       crop cut away are 0)
@@ -16,12 +16,12 @@ import { dispose } from "../engine/params.ts";
 import { encodeMaskPng } from "../data/images.ts";
 import { uncropMask } from "../data/crop.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../features/mobilenetV2.ts";
-import { clipPseudoMasks, maskWindows } from "../eval/clipMasks.ts";
+import { clipPseudoMasks, maskWindows } from "../pipeline/clipMasks.ts";
 import { maskDebugSections } from "../eval/maskReport.ts";
 import { buildReport, writeReport } from "../eval/report.ts";
 import { maskIou, DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
-import { DEFAULT_MODEL } from "./demo.ts";
+import { DEFAULT_MODEL } from "../model/loadFile.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 
@@ -45,7 +45,7 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     await startEngine({ device: g.device });
     const ckpt = flags.ckpt ?? DEFAULT_MODEL;
     const { params, meta, clip } = await loadModelAndClip(ckpt, flags.input, flags);
-    const model = meta.run.model;
+    const model = meta.model;
     const fx = await loadMobilenetV2();
     const options = flags.settings === "official" ? OFFICIAL_PSEUDO : DEFAULT_PSEUDO;
     if (clip.frames.length < model.views) {

@@ -1,6 +1,6 @@
 /**
  * `wildrayzer render --ckpt C --input PATH --out DIR`: novel views of real footage or a scene folder from a
- * trained checkpoint (src/eval/render.ts). Writes, all atomically:
+ * trained checkpoint (src/pipeline/novelViews.ts). Writes, all atomically:
  *   DIR/novel/00000.png …      the path's novel views at the working size
  *   DIR/path.mp4, DIR/path.gif the same, enlarged (nearest neighbour) so the pixels can be seen
  *   DIR/reconstructions/<frame>.png   in-between frames re-rendered from their estimated cameras
@@ -17,7 +17,7 @@ import { dispose } from "../engine/params.ts";
 import { encodePng } from "../data/images.ts";
 import { uncropIntrinsics } from "../data/crop.ts";
 import { encodeVideo } from "../data/readers/index.ts";
-import { PATH_KINDS, renderNovelViews, type PathKind } from "../eval/render.ts";
+import { PATH_KINDS, renderNovelViews, type PathKind } from "../pipeline/novelViews.ts";
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress, formatDuration } from "./progress.ts";
@@ -43,7 +43,7 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
     const t0 = performance.now();
     await startEngine({ device: g.device });
     const { params, meta, clip } = await loadModelAndClip(flags.ckpt, flags.input, flags);
-    const model = meta.run.model;
+    const model = meta.model;
     const progress = createProgress({ label: "render", total: frames, quiet: g.quiet });
     const r = await renderNovelViews(params, model, clip, { path: flags.path, frames, onProgress: (d) => progress.update(d) });
     dispose(params);

@@ -7,8 +7,6 @@
  * and report the predicted cameras' rotation error (relative to the canonical view) next to the identity baseline
  * (predicting no rotation). PSNR is also given on static pixels (ground-truth motion mask = 0).
  */
-import { jit, numpy as np, type Array as JArray } from "@jax-js/jax";
-import { ref } from "../engine/params.ts";
 import { makeRng } from "../engine/rng.ts";
 import { HELD_OUT_SEED_START } from "../data/config.ts";
 import { packBatch, selectViews } from "../data/sampling.ts";
@@ -18,7 +16,8 @@ import type { Scene } from "../data/scene.ts";
 import { mat4Mul, mat4Rotation, rigidInverse } from "../geometry/mat4.ts";
 import { rotationAngleDeg } from "../geometry/rotations.ts";
 import type { ModelConfig } from "../model/config.ts";
-import { runRayZer, type RayZerParams } from "../model/rayzer.ts";
+import type { RayZerParams } from "../model/rayzer.ts";
+import { makeForward } from "../pipeline/forward.ts";
 import { blendCeilings } from "./blendOracle.ts";
 import { meanFinite, psnrHost } from "./metrics.ts";
 import { ssimHost } from "./ssim.ts";
@@ -76,18 +75,7 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
     return { scenes: got.scenes, orders: got.orders.map(keepViews) };
   };
   const forward = makeForward(model);
-  const identity = jit((p: RayZerParams, x: JArray) => {
-    const [b, v] = x.shape as [number, number];
-    const c2w = np.broadcastTo(np.eye(4).reshape([1, 1, 4, 4]), [b, v, 4, 4]);
-    const f = model.focalInit;
-    const k4 = np.broadcastTo(np.array([f, f, 0.5, 0.5]).reshape([1, 1, 4]), [b, v, 4]);
-    const out = runRayZer(p, x, model, { cameras: { c2w, fxfycxcy: k4 } });
-    return out.renders;
-  });
   const acc = { model: [] as number[], near: [] as number[], mean: [] as number[], ident: [] as number[], truth: [] as number[] };
-  // diagnostic: the same model rendering from the generator's true cameras (tells a camera-estimator bottleneck
-  // from a renderer bottleneck; never used in training unless the labelled --pose-warmup ablation is on)
-  const truthCams = jit((p: RayZerParams, x: JArray, c2w: JArray, k4: JArray) => runRayZer(p, x, model, { cameras: { c2w, fxfycxcy: k4 } }).renders);
   const accS = { model: [] as number[], near: [] as number[], mean: [] as number[] };
   const accSsim = { model: [] as number[], near: [] as number[], mean: [] as number[] };
   const rot = { model: [] as number[], identity: [] as number[] };
@@ -97,16 +85,11 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
     const count = Math.min(batch, total - start);
     const { scenes, orders } = samplesAt(start, count);
     const host = packBatch(scenes, orders);
-    const x = () => np.array(host.images).reshape(host.shape);
-    const [renders, c2w, kk] = forward(ref(params), x()) as JArray[];
-    const r = (await renders!.data()) as Float32Array;
-    const cams = (await c2w!.data()) as Float32Array;
-    const intr = (await kk!.data()) as Float32Array;
-    const ri = (await (identity(ref(params), x()) as JArray).data()) as Float32Array;
-    const [bb, vv] = host.shape;
-    const rt = host.cameras
-      ? ((await (truthCams(ref(params), x(), np.array(host.cameras.c2w).reshape([bb, vv, 4, 4]), np.array(host.cameras.fxfycxcy).reshape([bb, vv, 4])) as JArray).data()) as Float32Array)
-      : null;
+    const { renders: r, c2w: cams, fxfycxcy: intr } = await forward.estimate(params, host.images, host.shape);
+    const ri = await forward.identity(params, host.images, host.shape);
+    // diagnostic: the same model rendering from the generator's true cameras (tells a camera-estimator bottleneck
+    // from a renderer bottleneck; never used in training unless the labelled --pose-warmup ablation is on)
+    const rt = host.cameras ? await forward.withCameras(params, host.images, host.shape, host.cameras.c2w, host.cameras.fxfycxcy) : null;
     const [, v, , h, w] = host.shape;
     const img = 3 * h * w;
     const t = v - k;
@@ -158,8 +141,6 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
     opts.onProgress?.(start + count, total);
   }
   forward.dispose();
-  identity.dispose();
-  truthCams.dispose();
   return {
     scenes: total,
     targets: acc.model.length,
@@ -172,14 +153,6 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
   };
 }
 
-
-/** The model's forward pass for evaluation: renders of the targets, predicted c2w and normalised intrinsics. */
-function makeForward(model: ModelConfig) {
-  return jit((p: RayZerParams, x: JArray) => {
-    const out = runRayZer(p, x, model);
-    return [out.renders, out.cameras.c2w, out.cameras.fxfycxcy];
-  });
-}
 
 /** Held-out scenes of `seeds` and their view orders ([inputs…, targets…], seeded by the scene seed). */
 export function heldOutSamples(seeds: readonly number[], data: SynthConfig, model: ModelConfig) {
@@ -208,10 +181,7 @@ export async function predictHeldOut(params: RayZerParams, model: ModelConfig, d
   const { scenes, orders } = heldOutSamples(seeds, data, model);
   const host = packBatch(scenes, orders);
   const forward = makeForward(model);
-  const [renders, c2w, kk] = forward(ref(params), np.array(host.images).reshape(host.shape)) as JArray[];
-  const r = (await renders!.data()) as Float32Array;
-  const cams = (await c2w!.data()) as Float32Array;
-  kk!.dispose();
+  const { renders: r, c2w: cams } = await forward.estimate(params, host.images, host.shape);
   forward.dispose();
   const [, v, , h, w] = host.shape;
   const img = 3 * h * w;

@@ -8,7 +8,7 @@
 import { encodeMaskPng, encodePng } from "../data/images.ts";
 import type { Scene } from "../data/scene.ts";
 import { upsampleNearest } from "../masks/refine.ts";
-import type { WindowMasks } from "./clipMasks.ts";
+import type { WindowMasks } from "../pipeline/clipMasks.ts";
 import { escapeHtml, turbo, type ReportSection } from "./report.ts";
 
 type Tile = { kind: "rgb"; image: Float32Array } | { kind: "mask"; mask: Uint8Array };

@@ -6,12 +6,15 @@
  * pipeline on held-out scenes (patch features from the bundled backbone, run here: eval/ may import features/) and
  * returns the mean IoU against the true motion masks.
  */
-import { numpy as np } from "@jax-js/jax";
 import { makeRng } from "../engine/rng.ts";
 import { HELD_OUT_SEED_START, type SynthConfig } from "../data/config.ts";
 import { generateScene } from "../data/synth/index.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
-import { maskIou, pseudoMasks, type PseudoMaskInput, type PseudoMaskOptions } from "../masks/pipeline.ts";
+import { pseudoMasks, type PseudoMaskOptions } from "../masks/pipeline.ts";
+import type { ModelConfig } from "../model/config.ts";
+import type { RayZerParams } from "../model/rayzer.ts";
+import { meanIou, pseudoMaskInput, type MaskTap } from "../pipeline/pseudoLabels.ts";
+import { predictHeldOut } from "./evaluate.ts";
 import { gaussianBlur } from "../masks/dissimilarity.ts";
 
 /** Degradation strengths: 0 none … 3 strong. */
@@ -56,28 +59,13 @@ export function degradeStatic(img: Float32Array, h: number, w: number, d: Degrad
 }
 
 /** A sample's pipeline inputs from a synthetic dynamic scene, its static frames degraded at `level` (the stand-in). */
-export async function standInInputs(fx: FeatureExtractor, tap: { name: string; stride: number }, data: SynthConfig, seed: number, level: Degradation) {
+export async function standInInputs(fx: FeatureExtractor, tap: MaskTap, data: SynthConfig, seed: number, level: Degradation) {
   const S = data.size;
-  const g = S / tap.stride;
   const scene = generateScene(seed, data);
   const targets = scene.frames.map((f) => f.image);
   const renders = scene.frames.map((f, j) => degradeStatic(f.static ?? f.image, S, S, level, seed * 16 + j));
-  const featTargets = await patchFeatures(fx, tap.name, targets, S, S);
-  const featRenders = await patchFeatures(fx, tap.name, renders, S, S);
-  const input: PseudoMaskInput = { targets, renders, h: S, w: S, featTargets, featRenders, channels: featTargets.length / (targets.length * g * g), grid: g };
+  const input = await pseudoMaskInput(fx, tap, targets, renders, S, S);
   return { scene, input, truth: scene.frames.map((f) => f.mask ?? new Uint8Array(S * S)) };
-}
-
-/** One backbone tap of planar RGB frames [3, h, w], on the host as [f, c, gh·gw]. */
-export async function patchFeatures(fx: FeatureExtractor, tap: string, frames: Float32Array[], h: number, w: number): Promise<Float32Array> {
-  const x = new Float32Array(frames.length * 3 * h * w);
-  frames.forEach((im, j) => x.set(im, j * 3 * h * w));
-  return (await fx.extract(np.array(x).reshape([frames.length, 3, h, w]), [tap]).get(tap)!.data()) as Float32Array;
-}
-
-/** Mean of per-frame IoUs. */
-export function meanIou(masks: Uint8Array[], truth: Uint8Array[]): number {
-  return masks.reduce((a, m, j) => a + maskIou(m, truth[j]!), 0) / masks.length;
 }
 
 /**
@@ -87,7 +75,7 @@ export function meanIou(masks: Uint8Array[], truth: Uint8Array[]): number {
  */
 export async function evaluatePseudoMasks(
   fx: FeatureExtractor,
-  tap: { name: string; stride: number },
+  tap: MaskTap,
   data: SynthConfig,
   opts: { scenes: number; level: Degradation; variants: Record<string, Partial<PseudoMaskOptions>>; offset?: number },
 ): Promise<Record<string, { miou: number; frames: number; msPerFrame: number }>> {
@@ -104,4 +92,36 @@ export async function evaluatePseudoMasks(
     }
   }
   return Object.fromEntries(names.map((k) => [k, { miou: sums[k]!.iou / sums[k]!.frames, frames: sums[k]!.frames, msPerFrame: sums[k]!.ms / sums[k]!.frames }]));
+}
+
+/**
+ * The pipeline with the model's real renderings on held-out synthetic dynamic scenes (`data` with movers): each
+ * sample's targets rendered from its two inputs, masks compared with the true ones. Mean IoU over target frames.
+ */
+export async function evaluateModelPseudoMasks(
+  params: RayZerParams,
+  model: ModelConfig,
+  data: SynthConfig,
+  fx: FeatureExtractor,
+  tap: MaskTap,
+  opts: { seeds: readonly number[]; variants: Record<string, Partial<PseudoMaskOptions>>; batch?: number },
+): Promise<Record<string, { miou: number; frames: number }>> {
+  const names = Object.keys(opts.variants);
+  const sums = Object.fromEntries(names.map((k) => [k, { iou: 0, frames: 0 }]));
+  const batch = opts.batch ?? 8;
+  const S = data.size;
+  for (let s = 0; s < opts.seeds.length; s += batch) {
+    for (const p of await predictHeldOut(params, model, data, opts.seeds.slice(s, s + batch))) {
+      const tIdx = p.order.slice(model.inputViews);
+      const targets = tIdx.map((f) => p.scene.frames[f]!.image);
+      const truth = tIdx.map((f) => p.scene.frames[f]!.mask ?? new Uint8Array(S * S));
+      const input = await pseudoMaskInput(fx, tap, targets, p.renders, S, S);
+      for (const k of names) {
+        const r = await pseudoMasks(input, opts.variants[k]);
+        sums[k]!.iou += meanIou(r.masks, truth) * truth.length;
+        sums[k]!.frames += truth.length;
+      }
+    }
+  }
+  return Object.fromEntries(names.map((k) => [k, { miou: sums[k]!.iou / sums[k]!.frames, frames: sums[k]!.frames }]));
 }

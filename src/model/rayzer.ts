@@ -65,12 +65,8 @@ export function runRayZer(
   p: RayZerParams,
   images: JArray,
   cfg: ModelConfig,
-  opts: { render?: readonly number[]; keep?: JArray | null; cameras?: Cameras; blend?: Cameras & { weight: JArray } } = {},
+  opts: { render?: readonly number[]; keep?: JArray | null; cameras?: Cameras } = {},
 ): RayZerOutput {
-  const [, v, , h, w] = images.shape as [number, number, number, number, number];
-  const split = splitViews(cfg, v);
-  const render = opts.render ?? split.targets;
-  const inputIdx = split.inputs;
   const tokens = runTokenizer(p.tokenizer, images, cfg); // [b, v, n, d]
   // A given `cameras` replaces the estimator (diagnostics: identity or ground-truth cameras).
   let cameras: Cameras;
@@ -78,20 +74,33 @@ export function runRayZer(
     cameras = opts.cameras;
     dispose(p.cameraEstimator);
   } else cameras = runCameraEstimator(p.cameraEstimator, tokens.ref, cfg);
-  if (opts.blend) {
-    // per sample: weight 1 renders with the given cameras, 0 with the predicted ones (labelled pose warm-up)
-    const wt = opts.blend.weight; // [b]
-    const [b] = wt.shape as [number];
-    const w4 = wt.ref.reshape([b, 1, 1, 1]);
-    const w3 = wt.reshape([b, 1, 1]);
-    cameras = {
-      c2w: cameras.c2w.mul(w4.ref.mul(-1).add(1)).add(opts.blend.c2w.mul(w4)),
-      fxfycxcy: cameras.fxfycxcy.mul(w3.ref.mul(-1).add(1)).add(opts.blend.fxfycxcy.mul(w3)),
-    };
-  }
-  const pixels = denormalizeIntrinsicsArray(cameras.fxfycxcy.ref, h, w); // [b, v, 4]
-  const rays = pluckerRays(cameras.c2w.ref, pixels, h, w); // [b, v, 6, h, w]
-  const scene = runSceneEncoder(p.sceneEncoder, takeViews(tokens, inputIdx), takeViews(rays.ref, inputIdx), opts.keep ?? null, cfg);
-  const renders = runRenderer(p.renderer, takeViews(rays, render), scene.latent, scene.inputs, cfg); // [b, r, 3, h, w]
+  const renders = renderFromCameras(p, tokens, { c2w: cameras.c2w.ref, fxfycxcy: cameras.fxfycxcy.ref }, cfg, opts);
   return { renders, cameras };
+}
+
+/**
+ * The scene encoder and renderer given image tokens and cameras (the second half of `runRayZer`).
+ * Consumes `p.sceneEncoder`, `p.renderer`, `tokens` [b, v, n, d], `cameras` and `keep`; returns renders [b, r, 3, h, w].
+ */
+export function renderFromCameras(
+  p: Pick<RayZerParams, "sceneEncoder" | "renderer">,
+  tokens: JArray,
+  cameras: Cameras,
+  cfg: ModelConfig,
+  opts: { render?: readonly number[]; keep?: JArray | null } = {},
+): JArray {
+  const v = tokens.shape[1]!;
+  const { imageSize } = cfg;
+  const split = splitViews(cfg, v);
+  const render = opts.render ?? split.targets;
+  const inputIdx = split.inputs;
+  const rays = cameraRays(cameras, imageSize, imageSize); // [b, v, 6, h, w]
+  const scene = runSceneEncoder(p.sceneEncoder, takeViews(tokens, inputIdx), takeViews(rays.ref, inputIdx), opts.keep ?? null, cfg);
+  return runRenderer(p.renderer, takeViews(rays, render), scene.latent, scene.inputs, cfg); // [b, r, 3, h, w]
+}
+
+/** Plücker rays of cameras (normalised intrinsics) at h × w. Consumes `cameras`; returns [b, v, 6, h, w]. */
+export function cameraRays(cameras: Cameras, h: number, w: number): JArray {
+  const pixels = denormalizeIntrinsicsArray(cameras.fxfycxcy, h, w); // [b, v, 4]
+  return pluckerRays(cameras.c2w, pixels, h, w); // [b, v, 6, h, w]
 }

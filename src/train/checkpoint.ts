@@ -5,73 +5,54 @@
  */
 import { random } from "@jax-js/jax";
 import { WildrayzerError, formatIssues } from "../engine/errors.ts";
-import { readFileChecked, writeFileAtomic } from "../engine/files.ts";
+import { writeFileAtomic } from "../engine/files.ts";
 import { initAdamW, type TrainState } from "../engine/optim.ts";
 import { dispose } from "../engine/params.ts";
-import { decodeSafetensors, safetensorsToTree, treeToSafetensors } from "../engine/safetensors.ts";
+import { safetensorsToTree, treeToSafetensors, type SafetensorsFile } from "../engine/safetensors.ts";
+import type { ModelFileMeta, Stage } from "../model/load.ts";
+import { loadModel, readModelFile } from "../model/loadFile.ts";
 import { initRayZer, type RayZerParams } from "../model/rayzer.ts";
 import { RunConfigSchema, type RunConfig } from "./config.ts";
 
-/**
- * `wildrayzer-checkpoint-v1`: params + optimiser state (training, resumable). `wildrayzer-model-v1`: params only,
- * usually F16 (`exportModel`; what the repository ships). Both carry the run config and the step.
- */
-export type CheckpointMeta = { format: "wildrayzer-checkpoint-v1" | "wildrayzer-model-v1"; run: RunConfig; step: number; stage: 1 };
-const FORMATS = ["wildrayzer-checkpoint-v1", "wildrayzer-model-v1"];
+/** A training checkpoint's metadata: the model file's, with the run config parsed. */
+export type CheckpointMeta = Omit<ModelFileMeta, "run"> & { run: RunConfig };
 
 /** Writes `state` and `meta` to `path` atomically. Reads the state without consuming it. */
-export async function saveCheckpoint(path: string, state: TrainState<RayZerParams>, meta: Omit<CheckpointMeta, "format">): Promise<void> {
-  const full: CheckpointMeta = { format: "wildrayzer-checkpoint-v1", ...meta };
+export async function saveCheckpoint(path: string, state: TrainState<RayZerParams>, meta: { run: RunConfig; step: number; stage: Stage }): Promise<void> {
+  const full = { format: "wildrayzer-checkpoint-v1", ...meta };
   const bytes = await treeToSafetensors({ params: state.params, opt: state.opt }, { wildrayzer: JSON.stringify(full) });
   writeFileAtomic(path, bytes);
 }
 
-/** Reads the metadata only (for `eval` and `render`, which take the model config from the checkpoint). */
-export function readCheckpointMeta(path: string): { meta: CheckpointMeta; bytes: Uint8Array } {
-  const bytes = readFileChecked(path, "a wildrayzer checkpoint (.safetensors)");
-  const file = decodeSafetensors(bytes, path);
-  const raw = file.metadata?.wildrayzer;
-  if (raw === undefined) throw new WildrayzerError(`${path}: not a wildrayzer checkpoint (no "wildrayzer" metadata)`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new WildrayzerError(`${path}: checkpoint metadata is not valid JSON`);
-  }
-  const m = parsed as Partial<CheckpointMeta>;
-  if (!FORMATS.includes(String(m.format)) || typeof m.step !== "number") {
-    throw new WildrayzerError(`${path}: unsupported checkpoint format ${String(m.format)}`);
-  }
-  const run = RunConfigSchema.safeParse(m.run);
-  if (!run.success) throw new WildrayzerError(formatIssues(`${path}: checkpoint config`, run.error.issues));
-  return { meta: { format: m.format!, run: run.data as RunConfig, step: m.step, stage: 1 }, bytes };
+/** The stored run config, validated (for resuming and for commands that need the data settings a model was trained on). */
+export function parseRunConfig(run: unknown, path: string): RunConfig {
+  const parsed = RunConfigSchema.safeParse(run);
+  if (!parsed.success) throw new WildrayzerError(formatIssues(`${path}: checkpoint config`, parsed.error.issues));
+  return parsed.data as RunConfig;
+}
+
+/** Reads a checkpoint's metadata, its run config validated. */
+export function readCheckpointMeta(path: string): { meta: CheckpointMeta; file: SafetensorsFile } {
+  const { meta, file } = readModelFile(path);
+  return { meta: { ...meta, run: parseRunConfig(meta.run, path) }, file };
 }
 
 /** Loads the full training state; the tree shape comes from the stored model config. */
 export function loadCheckpoint(path: string): { state: TrainState<RayZerParams>; meta: CheckpointMeta } {
-  const { meta, bytes } = readCheckpointMeta(path);
+  const { meta, file } = readCheckpointMeta(path);
   if (meta.format !== "wildrayzer-checkpoint-v1") throw new WildrayzerError(`${path}: a model file without optimiser state; it cannot resume training (use it with eval or render)`);
-  const params = initRayZer(random.key(0), meta.run.model); // the structure to fill; values come from the file
+  const params = initRayZer(random.key(0), meta.model); // the structure to fill; values come from the file
   const like = { params, opt: initAdamW(params) };
-  const state = safetensorsToTree(like, decodeSafetensors(bytes, path), path);
+  const state = safetensorsToTree(like, file, path);
   return { state, meta };
 }
 
-/** Loads only the model parameters, from a training checkpoint or a params-only model file. */
-export function loadModel(path: string): { params: RayZerParams; meta: CheckpointMeta } {
-  const { meta, bytes } = readCheckpointMeta(path);
-  const file = decodeSafetensors(bytes, path);
-  const tensors = new Map([...file.tensors].filter(([name]) => name.startsWith("params.")));
-  const like = { params: initRayZer(random.key(0), meta.run.model) };
-  const { params } = safetensorsToTree(like, { ...file, tensors }, path);
-  return { params, meta };
-}
-
 /** Writes the params of checkpoint `from` as a params-only model file `to` (atomic), in F16 by default. */
-export async function exportModel(from: string, to: string, dtype: "F16" | "F32" = "F16"): Promise<CheckpointMeta> {
+export async function exportModel(from: string, to: string, dtype: "F16" | "F32" = "F16"): Promise<ModelFileMeta> {
   const { params, meta } = loadModel(from);
-  const out: CheckpointMeta = { ...meta, format: "wildrayzer-model-v1" };
-  const bytes = await treeToSafetensors({ params }, { wildrayzer: JSON.stringify(out) }, dtype);
+  const out: ModelFileMeta = { ...meta, format: "wildrayzer-model-v1" };
+  const stored = { format: out.format, step: out.step, stage: out.stage, run: out.run };
+  const bytes = await treeToSafetensors({ params }, { wildrayzer: JSON.stringify(stored) }, dtype);
   dispose(params);
   writeFileAtomic(to, bytes);
   return out;

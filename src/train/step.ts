@@ -6,9 +6,9 @@
  */
 import type { Array as JArray } from "@jax-js/jax";
 import { makeTrainStep, type AdamWConfig, type StepMetrics, type TrainState } from "../engine/optim.ts";
-import { dispose } from "../engine/params.ts";
-import { runRayZer, takeViews, type RayZerParams } from "../model/rayzer.ts";
-import type { Cameras } from "../model/cameraEstimator.ts";
+import { renderFromCameras, takeViews, type RayZerParams } from "../model/rayzer.ts";
+import { runCameraEstimator, type Cameras } from "../model/cameraEstimator.ts";
+import { runTokenizer } from "../model/tokens.ts";
 import type { RunConfig, TrainConfig } from "./config.ts";
 import { photometricLoss } from "./losses.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
@@ -39,12 +39,33 @@ export function renderedViews(run: RunConfig, withInputs: boolean): number[] {
   return withInputs ? [...targets, ...Array.from({ length: k }, (_, i) => i)] : targets;
 }
 
-/** Stage-1 loss: MSE + λ·perceptual (λ = train.perceptualWeight, with the frozen backbone `fx`). Consumes `params` and `batch`. */
+/**
+ * Stage-1 loss: MSE + λ·perceptual (λ = train.perceptualWeight, with the frozen backbone `fx`). With `batch.blend`
+ * (the labelled pose warm-up ablation), the samples of weight 1 are rendered from their true cameras and those of
+ * weight 0 from the predicted ones. Consumes `params` and `batch`.
+ */
 export function stage1Loss(params: RayZerParams, batch: Stage1Batch, run: RunConfig, withInputs: boolean, fx: FeatureExtractor | null = null): JArray {
   const render = renderedViews(run, withInputs);
-  const out = runRayZer(params, batch.images.ref, run.model, { render, ...(batch.blend ? { blend: batch.blend } : {}) });
-  dispose(out.cameras);
-  return photometricLoss(out.renders, takeViews(batch.images, render), run.train.perceptualWeight, fx);
+  const tokens = runTokenizer(params.tokenizer, batch.images.ref, run.model); // [b, v, n, d]
+  let cameras = runCameraEstimator(params.cameraEstimator, tokens.ref, run.model);
+  if (batch.blend) cameras = blendCameras(cameras, batch.blend);
+  const renders = renderFromCameras(params, tokens, cameras, run.model, { render }); // [b, r, 3, h, w]
+  return photometricLoss(renders, takeViews(batch.images, render), run.train.perceptualWeight, fx);
+}
+
+/**
+ * Per sample, `weight` 1 takes the `given` cameras and 0 the `predicted` ones (linear in between).
+ * Consumes both; `weight` is [b].
+ */
+export function blendCameras(predicted: Cameras, given: Cameras & { weight: JArray }): Cameras {
+  const wt = given.weight; // [b]
+  const [b] = wt.shape as [number];
+  const w4 = wt.ref.reshape([b, 1, 1, 1]);
+  const w3 = wt.reshape([b, 1, 1]);
+  return {
+    c2w: predicted.c2w.mul(w4.ref.mul(-1).add(1)).add(given.c2w.mul(w4)),
+    fxfycxcy: predicted.fxfycxcy.mul(w3.ref.mul(-1).add(1)).add(given.fxfycxcy.mul(w3)),
+  };
 }
 
 /**

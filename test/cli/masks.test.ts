@@ -9,7 +9,7 @@ import { generateScene } from "../../src/data/synth/index.ts";
 import { writeScene } from "../../src/data/sceneIo.ts";
 import { SYNTH_PRESETS, SynthConfigSchema } from "../../src/data/config.ts";
 import { computeCrop, uncropMask } from "../../src/data/crop.ts";
-import { maskWindows } from "../../src/eval/clipMasks.ts";
+import { maskWindows } from "../../src/pipeline/clipMasks.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wrz-masks-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,9 +7,9 @@ import { initRayZer } from "../../src/model/rayzer.ts";
 import { dispose } from "../../src/engine/params.ts";
 import { HELD_OUT_SEED_START, SynthConfigSchema } from "../../src/data/config.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../../src/features/mobilenetV2.ts";
-import { evaluateModelPseudoMasks } from "../../src/eval/clipMasks.ts";
+import { evaluateModelPseudoMasks } from "../../src/eval/pseudoMaskEval.ts";
 import { predictHeldOut } from "../../src/eval/evaluate.ts";
-import { meanIou, patchFeatures } from "../../src/eval/pseudoMaskEval.ts";
+import { meanIou, patchFeatures } from "../../src/pipeline/pseudoLabels.ts";
 import { pseudoMasks } from "../../src/masks/pipeline.ts";
 
 before(engine);

@@ -7,7 +7,8 @@ import { generateScene } from "../../src/data/synth/index.ts";
 import { SYNTH_PRESETS, SynthConfigSchema, HELD_OUT_SEED_START } from "../../src/data/config.ts";
 import { pseudoMasks } from "../../src/masks/pipeline.ts";
 import { blockMean } from "../../src/masks/dissimilarity.ts";
-import { DEGRADATION_LEVELS, degradeStatic, patchFeatures } from "../../src/eval/pseudoMaskEval.ts";
+import { DEGRADATION_LEVELS, degradeStatic } from "../../src/eval/pseudoMaskEval.ts";
+import { patchFeatures } from "../../src/pipeline/pseudoLabels.ts";
 
 before(engine);
 

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { numpy as np } from "@jax-js/jax";
 import { engine } from "../helpers/engine.ts";
-import { DEFAULT_MODEL } from "../../src/cli/demo.ts";
-import { loadModel } from "../../src/train/checkpoint.ts";
+import { DEFAULT_MODEL } from "../../src/model/loadFile.ts";
+import { loadModel } from "../../src/model/loadFile.ts";
 import { runRayZer } from "../../src/model/rayzer.ts";
 import { ref } from "../../src/engine/params.ts";
 import { generateScene } from "../../src/data/synth/index.ts";
@@ -19,7 +19,7 @@ describe("the shipped model (models/small.safetensors)", () => {
   it("is in the package and, given its input views and their own cameras, reproduces them far better than the mean image (> 3 dB: half the error)", async () => {
     assert.ok(existsSync(DEFAULT_MODEL), `${DEFAULT_MODEL} is missing: run npm run train:default`);
     const { params, meta } = loadModel(DEFAULT_MODEL);
-    const { model, data } = meta.run;
+    const { model, data } = meta;
     const px = 3 * model.imageSize * model.imageSize;
     // the mean-image baseline: the average training frame (what a model on the MSE plateau renders)
     const meanImage = new Float64Array(px);

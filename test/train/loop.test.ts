@@ -7,7 +7,6 @@ import { engine } from "../helpers/engine.ts";
 import { resolveRunConfig } from "../../src/train/config.ts";
 import { trainStage1, trainBatch, CHECKPOINT_FILE, METRICS_FILE } from "../../src/train/loop.ts";
 import { readCheckpointMeta } from "../../src/train/checkpoint.ts";
-import { decodeSafetensors } from "../../src/engine/safetensors.ts";
 import { WildrayzerError } from "../../src/engine/errors.ts";
 
 before(engine);
@@ -17,8 +16,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const run = resolveRunConfig("tiny", ["train.steps=4", "train.ckptEvery=2", "train.logEvery=1"]);
 
 function tensors(path: string): Map<string, Float32Array> {
-  const { bytes } = readCheckpointMeta(path);
-  return new Map([...decodeSafetensors(bytes, path).tensors].map(([k, t]) => [k, t.data]));
+  const { file } = readCheckpointMeta(path);
+  return new Map([...file.tensors].map(([k, t]) => [k, t.data]));
 }
 
 describe("config resolution", () => {

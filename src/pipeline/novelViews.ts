@@ -7,8 +7,6 @@
  *   (at least 0.02 scene units), yawing and pitching ±3° toward the circle's centre line.
  * Cameras are OpenCV c2w relative to the first input, intrinsics in pixels of the working size.
  */
-import { jit, numpy as np, type Array as JArray } from "@jax-js/jax";
-import { ref } from "../engine/params.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import { denormalizeIntrinsics, type Camera, type Intrinsics } from "../geometry/cameras.ts";
 import { mat3Mul, mat4FromRt, mat4Mul, mat4Translation, norm3, rigidInverse } from "../geometry/mat4.ts";
@@ -16,7 +14,8 @@ import { axisAngleToMat3 } from "../geometry/rotations.ts";
 import { cameraPath } from "../geometry/poses.ts";
 import type { Scene } from "../data/scene.ts";
 import type { ModelConfig } from "../model/config.ts";
-import { runRayZer, type RayZerParams } from "../model/rayzer.ts";
+import type { RayZerParams } from "../model/rayzer.ts";
+import { makeForward, type Shape5 } from "./forward.ts";
 
 export const PATH_KINDS = ["interpolate", "orbit"] as const;
 export type PathKind = (typeof PATH_KINDS)[number];
@@ -61,15 +60,9 @@ export async function renderNovelViews(
   const x = new Float32Array(v * img);
   order.forEach((f, i) => x.set(scene.frames[f]!.image, i * img));
 
-  const forward = jit((p: RayZerParams, xs: JArray) => {
-    const out = runRayZer(p, xs, model);
-    return [out.renders, out.cameras.c2w, out.cameras.fxfycxcy];
-  });
-  const [renders, c2w, kk] = forward(ref(params), np.array(x).reshape([1, v, 3, h, w])) as JArray[];
-  const r = (await renders!.data()) as Float32Array;
-  const cams = (await c2w!.data()) as Float32Array;
-  const intr = (await kk!.data()) as Float32Array;
-  forward.dispose();
+  const forward = makeForward(model);
+  const shape: Shape5 = [1, v, 3, h, w];
+  const { renders: r, c2w: cams, fxfycxcy: intr } = await forward.estimate(params, x, shape);
   const estimated = order.map((_, i): Camera => ({
     c2w: Array.from(cams.subarray(16 * i, 16 * i + 16)),
     fxfycxcy: denormalizeIntrinsics(Array.from(intr.subarray(4 * i, 4 * i + 4)) as Intrinsics, h, w),
@@ -81,20 +74,19 @@ export async function renderNovelViews(
   const path = opts.path === "interpolate" ? interpolatePath(cameras, opts.frames) : orbitPath(estimated[0]!, estimated[1]!, opts.frames);
   // Render the path in chunks of v − k views with the inputs' estimated cameras (target images are not read).
   const m = v - k;
-  const render = jit((p: RayZerParams, xs: JArray, c: JArray, f: JArray) => runRayZer(p, xs, model, { cameras: { c2w: c, fxfycxcy: f } }).renders);
   const inputCams = estimated.slice(0, k);
   const images: Float32Array[] = [];
   for (let s = 0; s < path.length; s += m) {
     const chunk = path.slice(s, s + m);
     while (chunk.length < m) chunk.push(chunk[chunk.length - 1]!);
     const all = [...inputCams, ...chunk];
-    const c2wArr = np.array(all.flatMap((c) => c.c2w)).reshape([1, v, 4, 4]);
-    const kArr = np.array(all.flatMap((c) => [c.fxfycxcy[0] / w, c.fxfycxcy[1] / h, c.fxfycxcy[2] / w, c.fxfycxcy[3] / h])).reshape([1, v, 4]);
-    const out = (await (render(ref(params), np.array(x).reshape([1, v, 3, h, w]), c2wArr, kArr) as JArray).data()) as Float32Array;
+    const c2wArr = Float32Array.from(all.flatMap((c) => c.c2w));
+    const kArr = Float32Array.from(all.flatMap((c) => [c.fxfycxcy[0] / w, c.fxfycxcy[1] / h, c.fxfycxcy[2] / w, c.fxfycxcy[3] / h]));
+    const out = await forward.withCameras(params, x, shape, c2wArr, kArr);
     for (let j = 0; j < m && s + j < path.length; j++) images.push(out.slice(j * img, (j + 1) * img));
     opts.onProgress?.(Math.min(path.length, s + m), path.length);
   }
-  render.dispose();
+  forward.dispose();
   return { used, inputs: order.slice(0, k), cameras, reconstructions, path, images };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Pseudo-motion masks for a clip with a trained RayZer as the static renderer (what `wildrayzer masks --pseudo`
- * runs), and the same measured on held-out synthetic dynamic scenes against their true masks.
+ * runs; src/eval/pseudoMaskEval.ts measures the same on held-out synthetic scenes).
  *
  * The clip is cut into windows of the model's `views` consecutive frames; as in training, the two end frames of a
  * window are the inputs and the frames between are targets, rendered from the inputs with the cameras the model
@@ -9,18 +9,15 @@
  * of its own around it (at the clip's first and last frame that window extrapolates, which the model never trained
  * on: those masks are the least reliable). A frame keeps the mask of the first window that made one.
  */
-import { jit, numpy as np, type Array as JArray } from "@jax-js/jax";
-import { ref } from "../engine/params.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import type { Scene } from "../data/scene.ts";
-import type { SynthConfig } from "../data/config.ts";
 import type { ModelConfig } from "../model/config.ts";
-import { runRayZer, type RayZerParams } from "../model/rayzer.ts";
+import type { RayZerParams } from "../model/rayzer.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
-import { pseudoMasks, type PseudoMaskOptions, type PseudoMaskResult } from "../masks/pipeline.ts";
-import { predictHeldOut } from "./evaluate.ts";
+import type { PseudoMaskOptions, PseudoMaskResult } from "../masks/pipeline.ts";
 import { clipWindows } from "../data/sampling.ts";
-import { meanIou, patchFeatures } from "./pseudoMaskEval.ts";
+import { makeForward } from "./forward.ts";
+import { pseudoLabels, type MaskTap } from "./pseudoLabels.ts";
 
 /** One window of a clip: frame indices, inputs first. */
 export type MaskWindow = { inputs: number[]; targets: number[] };
@@ -46,9 +43,6 @@ export function maskWindows(n: number, views: number): MaskWindow[] {
 
 export type WindowMasks = { window: MaskWindow; renders: Float32Array[]; result: PseudoMaskResult };
 
-/** The feature tap the pipeline uses (bundled MobileNetV2, stride 4: a 16×16 grid at 64², 8×8 at 32²). */
-export type MaskTap = { name: string; stride: number };
-
 /**
  * Runs the model on every window of `clip` (at the model's working size) and the pipeline on its targets.
  * Returns one mask per frame (working size, 1 = moving) and every window's renders and stages (for --debug).
@@ -69,7 +63,7 @@ export async function clipPseudoMasks(
   if (clip.frames.length < v) throw new WildrayzerError(`${clip.name}: ${clip.frames.length} frames, but masks need at least ${v} (2 inputs + ${v - 2} targets per window)`);
   const windows = maskWindows(clip.frames.length, v);
   const img = 3 * h * w;
-  const forward = jit((p: RayZerParams, xs: JArray) => runRayZer(p, xs, model).renders);
+  const forward = makeForward(model);
   const masks: (Uint8Array | undefined)[] = new Array(clip.frames.length);
   const out: WindowMasks[] = [];
   try {
@@ -77,16 +71,10 @@ export async function clipPseudoMasks(
       const order = [...win.inputs, ...win.targets];
       const x = new Float32Array(v * img);
       order.forEach((f, j) => x.set(clip.frames[f]!.image, j * img));
-      const r = (await (forward(ref(params), np.array(x).reshape([1, v, 3, h, w])) as JArray).data()) as Float32Array;
+      const { renders: r } = await forward.estimate(params, x, [1, v, 3, h, w]);
       const renders = win.targets.map((_, j) => r.slice(j * img, (j + 1) * img));
       const targets = win.targets.map((f) => clip.frames[f]!.image);
-      const featTargets = await patchFeatures(fx, tap.name, targets, h, w);
-      const featRenders = await patchFeatures(fx, tap.name, renders, h, w);
-      const g = h / tap.stride;
-      const result = await pseudoMasks(
-        { targets, renders, h, w, featTargets, featRenders, channels: featTargets.length / (targets.length * g * g), grid: g },
-        opts.options,
-      );
+      const result = await pseudoLabels(fx, tap, targets, renders, h, w, opts.options);
       win.targets.forEach((f, j) => (masks[f] ??= result.masks[j]!));
       out.push({ window: win, renders, result });
       opts.onProgress?.(i + 1, windows.length);
@@ -95,39 +83,4 @@ export async function clipPseudoMasks(
     forward.dispose();
   }
   return { masks: masks.map((m) => m!), windows: out };
-}
-
-/**
- * The pipeline with the model's real renderings on held-out synthetic dynamic scenes (`data` with movers): each
- * sample's targets rendered from its two inputs, masks compared with the true ones. Mean IoU over target frames.
- */
-export async function evaluateModelPseudoMasks(
-  params: RayZerParams,
-  model: ModelConfig,
-  data: SynthConfig,
-  fx: FeatureExtractor,
-  tap: MaskTap,
-  opts: { seeds: readonly number[]; variants: Record<string, Partial<PseudoMaskOptions>>; batch?: number },
-): Promise<Record<string, { miou: number; frames: number }>> {
-  const names = Object.keys(opts.variants);
-  const sums = Object.fromEntries(names.map((k) => [k, { iou: 0, frames: 0 }]));
-  const batch = opts.batch ?? 8;
-  const S = data.size;
-  const g = S / tap.stride;
-  for (let s = 0; s < opts.seeds.length; s += batch) {
-    for (const p of await predictHeldOut(params, model, data, opts.seeds.slice(s, s + batch))) {
-      const tIdx = p.order.slice(model.inputViews);
-      const targets = tIdx.map((f) => p.scene.frames[f]!.image);
-      const truth = tIdx.map((f) => p.scene.frames[f]!.mask ?? new Uint8Array(S * S));
-      const featTargets = await patchFeatures(fx, tap.name, targets, S, S);
-      const featRenders = await patchFeatures(fx, tap.name, p.renders, S, S);
-      const input = { targets, renders: p.renders, h: S, w: S, featTargets, featRenders, channels: featTargets.length / (targets.length * g * g), grid: g };
-      for (const k of names) {
-        const r = await pseudoMasks(input, opts.variants[k]);
-        sums[k]!.iou += meanIou(r.masks, truth) * truth.length;
-        sums[k]!.frames += truth.length;
-      }
-    }
-  }
-  return Object.fromEntries(names.map((k) => [k, { miou: sums[k]!.iou / sums[k]!.frames, frames: sums[k]!.frames }]));
 }

@@ -19,6 +19,7 @@ import { registerRender } from "./render.ts";
 import { registerExport } from "./export.ts";
 import { registerCompare } from "./compare.ts";
 import { registerMasks } from "./masks.ts";
+import { registerConvert } from "./convert.ts";
 
 /** Options every command sees (set before or after the command name). */
 export type GlobalOptions = {
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
   registerExport(program, globals);
   registerCompare(program, globals);
   registerMasks(program, globals);
+  registerConvert(program, globals);
   return program;
 }
 

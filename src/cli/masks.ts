@@ -21,12 +21,13 @@ import { maskDebugSections } from "../eval/maskReport.ts";
 import { buildReport, writeReport } from "../eval/report.ts";
 import { maskIou, DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
+import { addOfficialOptions, type OfficialFlags } from "./officialOptions.ts";
 import { DEFAULT_MODEL } from "../model/loadFile.ts";
 import type { GlobalOptions } from "./main.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 
 const SETTINGS = ["ours", "official"] as const;
-type MasksFlags = ClipFlags & { pseudo: boolean; ckpt?: string; input: string; out: string; debug: boolean; settings: (typeof SETTINGS)[number] };
+type MasksFlags = ClipFlags & OfficialFlags & { pseudo: boolean; ckpt?: string; input: string; out: string; debug: boolean; settings: (typeof SETTINGS)[number] };
 
 export function registerMasks(program: Command, globals: () => GlobalOptions): void {
   const cmd = program
@@ -38,7 +39,7 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     .option("--ckpt <file>", "the static renderer: a checkpoint or model file (default: the shipped models/small.safetensors)")
     .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (SPEC §5)").choices(SETTINGS).default("ours"))
     .option("--debug", "also write debug.html with every intermediate map of every window", false);
-  addClipOptions(cmd).action(async (flags: MasksFlags) => {
+  addOfficialOptions(addClipOptions(cmd)).action(async (flags: MasksFlags) => {
     const g = globals();
     if (!flags.pseudo) throw new WildrayzerError("masks: say --pseudo (pseudo-masks from rendering residuals are the only kind so far)");
     const t0 = performance.now();

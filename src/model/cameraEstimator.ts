@@ -73,6 +73,16 @@ export function runCameraEstimator(p: CameraEstimatorParams, tokens: JArray, cfg
  * returns [b, v, d].
  */
 export function runCameraStack(p: Omit<CameraEstimatorParams, "focalHead" | "poseHead">, tokens: JArray, cfg: ModelConfig): JArray {
+  const { blocks, ...rest } = p;
+  const v = tokens.shape[1]!;
+  return runStack(blocks, cameraSequence(rest, tokens, cfg), blockConfig(cfg)).slice([], [0, v]); // [b, v, d]
+}
+
+/**
+ * The camera estimator's input sequence: camera tokens (code + view-index embedding), the (pooled) image tokens of
+ * all views, and the registers. Consumes `p` and `tokens` [b, v, n, d]; returns [b, v + v·n (+ registers), d].
+ */
+export function cameraSequence(p: Pick<CameraEstimatorParams, "camCode" | "camPe" | "registers">, tokens: JArray, cfg: ModelConfig): JArray {
   const imageTokens = poolTokens(tokens, gridSize(cfg), cfg.cameraPool);
   const [b, v, n, d] = imageTokens.shape as [number, number, number, number];
   let cam = p.camCode; // [1, d]
@@ -86,8 +96,7 @@ export function runCameraStack(p: Omit<CameraEstimatorParams, "focalHead" | "pos
   const camTokens = np.broadcastTo(cam.reshape([1, v, d]), [b, v, d]); // [b, v, d]
   const parts = [camTokens, imageTokens.reshape([b, v * n, d])];
   if (p.registers) parts.push(np.broadcastTo(p.registers.reshape([1, cfg.cameraRegisters, d]), [b, cfg.cameraRegisters, d]));
-  const seq = np.concatenate(parts, 1); // [b, v + v·n (+ registers), d]
-  return runStack(p.blocks, seq, blockConfig(cfg)).slice([], [0, v]); // [b, v, d]
+  return np.concatenate(parts, 1); // [b, v + v·n (+ registers), d]
 }
 
 /**

@@ -56,6 +56,17 @@ export type EncodedScene = {
  * 0 = dynamic token replaced) or null (keep all).
  */
 export function runSceneEncoder(p: SceneEncoderParams, imageTokens: JArray, rays: JArray, keep: JArray | null, cfg: ModelConfig): EncodedScene {
+  const { blocks, ...rest } = p;
+  const { seq, inputs } = sceneSequence(rest, imageTokens, rays, keep, cfg);
+  const out = runStack(blocks, seq, blockConfig(cfg)); // [b, S + k·n, d]
+  return { latent: out.slice([], [0, cfg.sceneTokens]), inputs }; // [b, S, d]
+}
+
+/**
+ * The scene encoder's input sequence `[scene code (S), fused input tokens (k·n)]` and the fused (masked) input
+ * tokens alone (for a renderer that reads them). Consumes what `runSceneEncoder` does, but the blocks.
+ */
+export function sceneSequence(p: Omit<SceneEncoderParams, "blocks">, imageTokens: JArray, rays: JArray, keep: JArray | null, cfg: ModelConfig): { seq: JArray; inputs: JArray } {
   const [b, k, n, d] = imageTokens.shape as [number, number, number, number];
   const pair = np.concatenate([imageTokens, rayTokens(p.rayTokenizer, rays, cfg)], -1); // [b, k, n, 2d]
   let fused = linear(p.fuse.fc2, nn.silu(linear(p.fuse.fc1, layerNorm(p.fuse.norm, pair, cfg.eps)))); // [b, k, n, d]
@@ -69,6 +80,5 @@ export function runSceneEncoder(p: SceneEncoderParams, imageTokens: JArray, rays
   const inputs = fused.reshape([b, k * n, d]); // [b, k·n, d]
   const S = cfg.sceneTokens;
   const code = np.broadcastTo(p.sceneCode.reshape([1, S, d]), [b, S, d]); // [b, S, d]
-  const out = runStack(p.blocks, np.concatenate([code, inputs.ref], 1), blockConfig(cfg)); // [b, S + k·n, d]
-  return { latent: out.slice([], [0, S]), inputs }; // [b, S, d]
+  return { seq: np.concatenate([code, inputs.ref], 1), inputs }; // [b, S + k·n, d]
 }

@@ -4,10 +4,15 @@
  * renders them from given cameras (identity or ground-truth diagnostics, novel-view paths). Shapes are static
  * per call signature, so each distinct batch shape compiles once. Parameters are never consumed.
  */
-import { jit, numpy as np, type Array as JArray } from "@jax-js/jax";
+import { blockUntilReady, jit, numpy as np, type Array as JArray } from "@jax-js/jax";
+import { runBlock, type BlockParams } from "../engine/layers.ts";
 import { ref } from "../engine/params.ts";
-import type { ModelConfig } from "../model/config.ts";
-import { runRayZer, type RayZerParams } from "../model/rayzer.ts";
+import { camerasFromInfo, cameraSequence, runPoseHeads } from "../model/cameraEstimator.ts";
+import { blockConfig, splitViews, type ModelConfig } from "../model/config.ts";
+import { cameraRays, runRayZer, takeViews, type RayZerParams } from "../model/rayzer.ts";
+import { rendererHead, rendererSequence } from "../model/renderer.ts";
+import { sceneSequence } from "../model/sceneEncoder.ts";
+import { runTokenizer } from "../model/tokens.ts";
 
 export type Shape5 = [number, number, number, number, number];
 
@@ -57,6 +62,58 @@ export function makeForward(model: ModelConfig): Forward {
     dispose() {
       est.dispose();
       given.dispose();
+    },
+  };
+}
+
+/**
+ * `estimate` for models too large for one graph: the three parts of the model (cameras, scene, renderer) run one
+ * transformer block at a time, each block jitted and awaited before the next, and the targets `chunk` views at a
+ * time. jax-js 0.1.25 keeps every intermediate buffer of a jitted graph alive until the graph has run (and its wasm
+ * allocator reuses a freed buffer only for one of the same size), so the one-graph forward of a paper-size model
+ * (d 768, 8 views of 256 tokens) needs more than wasm's 4 GiB; block by block it needs one block's intermediates
+ * (docs/OFFICIAL.md, BENCHMARKS.md). Same results as `makeForward(model).estimate`.
+ */
+export function makeStagedForward(model: ModelConfig, opts: { chunk?: number } = {}): Pick<Forward, "estimate" | "dispose"> {
+  const chunk = opts.chunk ?? 1;
+  const bc = blockConfig(model);
+  const block = jit((p: BlockParams, x: JArray) => runBlock(p, x, bc));
+  const stack = async (blocks: readonly BlockParams[], x: JArray): Promise<JArray> => {
+    for (const p of blocks) {
+      x = block(ref(p), x) as JArray;
+      await blockUntilReady(x);
+    }
+    return x;
+  };
+  return {
+    async estimate(params, images, shape) {
+      const [b, v, , h, w] = shape;
+      const { inputs: inputIdx, targets } = splitViews(model, v);
+      const tokens = runTokenizer(ref(params.tokenizer), np.array(images).reshape(shape), model); // [b, v, n, d]
+      const { focalHead, poseHead, blocks: camBlocks, ...camRest } = params.cameraEstimator;
+      const camOut = (await stack(camBlocks, cameraSequence(ref(camRest), tokens.ref, model))).slice([], [0, v]); // [b, v, d]
+      const cams = camerasFromInfo(runPoseHeads(ref({ focalHead, poseHead }), camOut, model));
+      const rays = cameraRays({ c2w: cams.c2w.ref, fxfycxcy: cams.fxfycxcy.ref }, h, w); // [b, v, 6, h, w]
+      const { blocks: encBlocks, ...encRest } = params.sceneEncoder;
+      const { seq, inputs } = sceneSequence(ref(encRest), takeViews(tokens, inputIdx), takeViews(rays.ref, inputIdx), null, model);
+      const latent = (await stack(encBlocks, seq)).slice([], [0, model.sceneTokens]); // [b, S, d]
+      const { blocks: renBlocks, outNorm, head, ...renRest } = params.renderer;
+      const img = 3 * h * w;
+      const renders = new Float32Array(b * targets.length * img);
+      for (let s = 0; s < targets.length; s += chunk) {
+        const views = targets.slice(s, s + chunk);
+        const q = rendererSequence(ref(renRest), takeViews(rays.ref, views), latent.ref, inputs.ref, model); // [b·t, n + m, d]
+        const out = rendererHead(ref({ outNorm, head }), await stack(renBlocks, q), b, views.length, model); // [b, t, 3, h, w]
+        const data = (await out.data()) as Float32Array;
+        for (let bi = 0; bi < b; bi++) renders.set(data.subarray(bi * views.length * img, (bi + 1) * views.length * img), (bi * targets.length + s) * img);
+      }
+      rays.dispose();
+      latent.dispose();
+      inputs.dispose();
+      return { renders, c2w: (await cams.c2w.data()) as Float32Array, fxfycxcy: (await cams.fxfycxcy.data()) as Float32Array };
+    },
+    dispose() {
+      block.dispose();
     },
   };
 }

@@ -23,6 +23,7 @@ import { runRayZer, takeViews, type RayZerParams } from "../../src/model/rayzer.
 import { runRenderer } from "../../src/model/renderer.ts";
 import { rayTokens, runSceneEncoder } from "../../src/model/sceneEncoder.ts";
 import { positionTable, runPeMlp, runTokenizer } from "../../src/model/tokens.ts";
+import { makeStagedForward } from "../../src/pipeline/forward.ts";
 
 before(engine);
 
@@ -225,6 +226,15 @@ for (const { model, variant } of CASES) {
       assertClose({ shape: [2, 2, 3, 32, 32], data: sliceViews(all.data, views.length, 0) }, ref32("out.render_target"), 1e-4, "out.render_target");
       if (model === "wildrayzer") assertClose({ shape: [2, 2, 3, 32, 32], data: sliceViews(all.data, views.length, 2) }, ref32("out.render_input"), 1e-4, "out.render_input");
     });
+    if (variant !== "masked.") {
+      it("the staged jitted forward (cameras, scene, one target at a time) gives the same cameras and renders", async () => {
+        const fwd = makeStagedForward(cfg, { chunk: 1 });
+        const out = await fwd.estimate(p, base("images").data, [2, 4, 3, 32, 32]);
+        fwd.dispose();
+        assertClose({ shape: [2, 4, 4, 4], data: out.c2w }, ref32("out.c2w"), 1e-5, "staged out.c2w");
+        assertClose({ shape: [2, 2, 3, 32, 32], data: out.renders }, ref32("out.render_target"), 1e-4, "staged out.render_target");
+      });
+    }
   });
 }
 

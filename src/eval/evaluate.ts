@@ -17,7 +17,7 @@ import { mat4Mul, mat4Rotation, rigidInverse } from "../geometry/mat4.ts";
 import { rotationAngleDeg } from "../geometry/rotations.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
-import { makeForward } from "../pipeline/forward.ts";
+import { makeInferenceForward } from "../pipeline/forward.ts";
 import { blendCeilings } from "./blendOracle.ts";
 import { meanFinite, psnrHost } from "./metrics.ts";
 import { ssimHost } from "./ssim.ts";
@@ -74,7 +74,7 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
       : heldOutSamples(seedList.slice(start, start + count), data, model);
     return { scenes: got.scenes, orders: got.orders.map(keepViews) };
   };
-  const forward = makeForward(model);
+  const forward = makeInferenceForward(model);
   const acc = { model: [] as number[], near: [] as number[], mean: [] as number[], ident: [] as number[], truth: [] as number[] };
   const accS = { model: [] as number[], near: [] as number[], mean: [] as number[] };
   const accSsim = { model: [] as number[], near: [] as number[], mean: [] as number[] };
@@ -180,7 +180,7 @@ export type Prediction = {
 export async function predictHeldOut(params: RayZerParams, model: ModelConfig, data: SynthConfig, seeds: readonly number[]): Promise<Prediction[]> {
   const { scenes, orders } = heldOutSamples(seeds, data, model);
   const host = packBatch(scenes, orders);
-  const forward = makeForward(model);
+  const forward = makeInferenceForward(model);
   const { renders: r, c2w: cams } = await forward.estimate(params, host.images, host.shape);
   forward.dispose();
   const [, v, , h, w] = host.shape;

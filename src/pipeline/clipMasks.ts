@@ -16,7 +16,7 @@ import type { RayZerParams } from "../model/rayzer.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import type { PseudoMaskOptions, PseudoMaskResult } from "../masks/pipeline.ts";
 import { clipWindows } from "../data/sampling.ts";
-import { makeForward } from "./forward.ts";
+import { makeInferenceForward } from "./forward.ts";
 import { pseudoLabels, type MaskTap } from "./pseudoLabels.ts";
 
 /** One window of a clip: frame indices, inputs first. */
@@ -63,7 +63,7 @@ export async function clipPseudoMasks(
   if (clip.frames.length < v) throw new WildrayzerError(`${clip.name}: ${clip.frames.length} frames, but masks need at least ${v} (2 inputs + ${v - 2} targets per window)`);
   const windows = maskWindows(clip.frames.length, v);
   const img = 3 * h * w;
-  const forward = makeForward(model);
+  const forward = makeInferenceForward(model);
   const masks: (Uint8Array | undefined)[] = new Array(clip.frames.length);
   const out: WindowMasks[] = [];
   try {

@@ -15,7 +15,7 @@ import { cameraPath } from "../geometry/poses.ts";
 import type { Scene } from "../data/scene.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
-import { makeForward, type Shape5 } from "./forward.ts";
+import { makeInferenceForward, type Shape5 } from "./forward.ts";
 
 export const PATH_KINDS = ["interpolate", "orbit"] as const;
 export type PathKind = (typeof PATH_KINDS)[number];
@@ -60,7 +60,7 @@ export async function renderNovelViews(
   const x = new Float32Array(v * img);
   order.forEach((f, i) => x.set(scene.frames[f]!.image, i * img));
 
-  const forward = makeForward(model);
+  const forward = makeInferenceForward(model);
   const shape: Shape5 = [1, v, 3, h, w];
   const { renders: r, c2w: cams, fxfycxcy: intr } = await forward.estimate(params, x, shape);
   const estimated = order.map((_, i): Camera => ({

@@ -227,12 +227,14 @@ for (const { model, variant } of CASES) {
       if (model === "wildrayzer") assertClose({ shape: [2, 2, 3, 32, 32], data: sliceViews(all.data, views.length, 2) }, ref32("out.render_input"), 1e-4, "out.render_input");
     });
     if (variant !== "masked.") {
-      it("the staged jitted forward (cameras, scene, one target at a time) gives the same cameras and renders", async () => {
+      it("the staged forward (one jitted block at a time, one target at a time) gives the official cameras and renders, also with the official cameras given", async () => {
         const fwd = makeStagedForward(cfg, { chunk: 1 });
         const out = await fwd.estimate(p, base("images").data, [2, 4, 3, 32, 32]);
+        const given = await fwd.withCameras(p, base("images").data, [2, 4, 3, 32, 32], ref32("out.c2w").data, ref32("out.fxfycxcy").data);
         fwd.dispose();
         assertClose({ shape: [2, 4, 4, 4], data: out.c2w }, ref32("out.c2w"), 1e-5, "staged out.c2w");
         assertClose({ shape: [2, 2, 3, 32, 32], data: out.renders }, ref32("out.render_target"), 1e-4, "staged out.render_target");
+        assertClose({ shape: [2, 2, 3, 32, 32], data: given }, ref32("out.render_target"), 1e-4, "staged, official cameras given: out.render_target");
       });
     }
   });

@@ -9,7 +9,10 @@
  *       [--file /tmp/wrz-official.pt] [--dtype f32|f16] [--reps 2] [--chunk 1] [--one-graph]
  *
  * The forward is pipeline/forward.ts `makeStagedForward` (cameras, scene, `--chunk` targets at a time);
- * `--one-graph` tries the single jitted graph instead (it exceeds wasm's 4 GiB at this size).
+ * `--one-graph` tries the single jitted graph instead (it exceeds wasm's 4 GiB at this size). `--blocks` times one
+ * transformer block of each stack at its real sequence length instead of the whole forward (CPU seconds are
+ * robust to other processes on a shared machine; the staged forward is those blocks times the layer counts, plus
+ * the small tokenizer / head steps) and records the wasm heap's high-water mark.
  *
  * Values: linear weights uniform with std 0.02, norm weights 1, biases 0, `scene_code`/`cam_code`/`noise_token`
  * std 0.02 (so activations stay in range like a trained model's). The file is reused when it exists.
@@ -19,21 +22,25 @@ import os from "node:os";
 import { crc32 } from "node:zlib";
 import { startEngine } from "../src/engine/backend.ts";
 import { makeRng } from "../src/engine/rng.ts";
-import { dispose } from "../src/engine/params.ts";
+import { dispose, ref } from "../src/engine/params.ts";
 import { floatToHalf } from "../src/engine/safetensors.ts";
-import { MODEL_PRESETS, type ModelConfig } from "../src/model/config.ts";
+import { MODEL_PRESETS, blockConfig, type ModelConfig } from "../src/model/config.ts";
 import { officialKeyMap } from "../src/model/official.ts";
 import { loadAnyModel } from "../src/model/officialFile.ts";
 import { makeForward, makeStagedForward } from "../src/pipeline/forward.ts";
+import { blockUntilReady, jit, numpy as np, type Array as JArray } from "@jax-js/jax";
+import { runBlock, type BlockParams } from "../src/engine/layers.ts";
+import type { RayZerParams } from "../src/model/rayzer.ts";
 
-type Args = { preset: "official-wildrayzer-2view" | "official-rayzer-dl3dv"; file: string; dtype: "f32" | "f16"; reps: number; oneGraph: boolean; chunk: number };
+type Args = { preset: "official-wildrayzer-2view" | "official-rayzer-dl3dv"; file: string; dtype: "f32" | "f16"; reps: number; oneGraph: boolean; chunk: number; blocks: boolean };
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { preset: "official-wildrayzer-2view", file: "", dtype: "f32", reps: 2, oneGraph: false, chunk: 1 };
+  const a: Args = { preset: "official-wildrayzer-2view", file: "", dtype: "f32", reps: 2, oneGraph: false, chunk: 1, blocks: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
-    if (flag === "--one-graph") {
-      a.oneGraph = true;
+    if (flag === "--one-graph" || flag === "--blocks") {
+      if (flag === "--one-graph") a.oneGraph = true;
+      else a.blocks = true;
       continue;
     }
     const v = argv[++i];
@@ -172,6 +179,58 @@ function picklePt(tensors: { key: string; storage: string; shape: number[] }[], 
   return new Uint8Array(Buffer.concat(parts));
 }
 
+/** wasm heap size, tracked by wrapping `WebAssembly.Memory.prototype.grow` (jax-js's allocator never shrinks it). */
+let wasmBytes = 0;
+const grow = WebAssembly.Memory.prototype.grow;
+WebAssembly.Memory.prototype.grow = function (this: WebAssembly.Memory, pages: number) {
+  const r = grow.call(this, pages);
+  wasmBytes = Math.max(wasmBytes, this.buffer.byteLength);
+  return r;
+};
+
+/** One block per stack at the staged forward's shapes: camera v + v·n, scene S + K·n, renderer n + S (one target). */
+async function timeBlocks(params: RayZerParams, cfg: ModelConfig, info: { writeS: number; loadS: number; rssAfterLoad: number; file: string; dtype: string }): Promise<void> {
+  const n = (cfg.imageSize / cfg.patch) ** 2;
+  const bc = blockConfig(cfg);
+  const block = jit((p: BlockParams, x: JArray) => runBlock(p, x, bc));
+  const shapes = [
+    { stack: "camera", tokens: cfg.views * (1 + n), layers: cfg.layers.camera, calls: 1, p: params.cameraEstimator.blocks[0]! },
+    { stack: "scene", tokens: cfg.sceneTokens + cfg.inputViews * n, layers: cfg.layers.encoder, calls: 1, p: params.sceneEncoder.blocks[0]! },
+    { stack: "renderer", tokens: n + cfg.sceneTokens, layers: cfg.layers.renderer, calls: cfg.views - cfg.inputViews, p: params.renderer.blocks[0]! },
+  ];
+  const rows: { stack: string; tokens: number; layers: number; calls: number; wallS: number; cpuS: number }[] = [];
+  const rng = makeRng(9);
+  for (const s of shapes) {
+    const x = () => np.array(Float32Array.from({ length: s.tokens * cfg.d }, () => rng.uniform(-1, 1))).reshape([1, s.tokens, cfg.d]);
+    await blockUntilReady(block(ref(s.p), x()) as JArray).then((y) => y.dispose()); // compile
+    const xs = x();
+    await blockUntilReady(xs);
+    const t = performance.now();
+    const c = process.cpuUsage();
+    const y = block(ref(s.p), xs) as JArray;
+    await blockUntilReady(y);
+    const wall = (performance.now() - t) / 1000;
+    const dc = process.cpuUsage(c);
+    y.dispose();
+    rows.push({ stack: s.stack, tokens: s.tokens, layers: s.layers, calls: s.calls, wallS: Number(wall.toFixed(2)), cpuS: Number(((dc.user + dc.system) / 1e6).toFixed(2)) });
+  }
+  block.dispose();
+  dispose(params);
+  const total = (k: "wallS" | "cpuS") => rows.reduce((acc, r) => acc + r[k] * r.layers * r.calls, 0);
+  const out = {
+    ...info,
+    rssAfterLoadMB: Math.round(info.rssAfterLoad / 2 ** 20),
+    peakRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / 2 ** 20),
+    wasmHeapMB: Math.round(wasmBytes / 2 ** 20),
+    threads: Number(process.env.WRZ_THREADS ?? 0) || "all",
+    loadAvg: os.loadavg().map((v) => Number(v.toFixed(1))),
+    blocks: rows,
+    forwardBlocksWallS: Number(total("wallS").toFixed(1)),
+    forwardBlocksCpuS: Number(total("cpuS").toFixed(1)),
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const cfg = MODEL_PRESETS[args.preset];
@@ -187,6 +246,10 @@ async function main(): Promise<void> {
   const shape: [number, number, number, number, number] = [1, v, 3, cfg.imageSize, cfg.imageSize];
   const rng = makeRng(3);
   const images = Float32Array.from({ length: v * 3 * cfg.imageSize ** 2 }, () => rng.uniform(0, 1));
+  if (args.blocks) {
+    await timeBlocks(params, meta.model, { writeS, loadS, rssAfterLoad, file: args.file, dtype: args.dtype });
+    return;
+  }
   const forward = args.oneGraph ? makeForward(meta.model) : makeStagedForward(meta.model, { chunk: args.chunk });
   const times: number[] = [];
   const cpu: number[] = [];

@@ -12,7 +12,7 @@ import { initAdamW } from "../src/engine/optim.ts";
 import { dispose } from "../src/engine/params.ts";
 import { initRayZer } from "../src/model/rayzer.ts";
 import { resolveRunConfig } from "../src/train/config.ts";
-import { trainBatch } from "../src/train/loop.ts";
+import { trainBatch } from "../src/train/batches.ts";
 import { makeStage1Steps } from "../src/train/step.ts";
 
 type Acc = { ms: number; n: number; flop: number };

@@ -15,7 +15,7 @@ import { dispose, ref } from "../src/engine/params.ts";
 import { MODEL_PRESETS, blockConfig, tokensPerView, type ModelConfig } from "../src/model/config.ts";
 import { initRayZer, runRayZer, type RayZerParams } from "../src/model/rayzer.ts";
 import { RUN_PRESETS } from "../src/train/config.ts";
-import { trainBatch } from "../src/train/loop.ts";
+import { trainBatch } from "../src/train/batches.ts";
 import { makeStage1Steps, type Stage1Batch } from "../src/train/step.ts";
 import { randomArray, runBenchFile, type BenchCase, type Prepared } from "./harness.ts";
 

@@ -22,6 +22,11 @@ export {
   headWidth,
   patchify,
   unpatchify,
+  initConv2d,
+  conv2d,
+  groupNorm,
+  upsample2x,
+  type Conv2d,
   type Linear,
   type Norm,
   type Mlp,
@@ -92,8 +97,18 @@ export { encodePng, encodeMaskPng, encodeDepthPng16, decodeImage, decodeMask, de
 export { selectViews, packBatch, type HostBatch } from "./data/sampling.ts";
 export { ModelConfigSchema, MODEL_PRESETS, tokensPerView, type ModelConfig, type ModelPreset } from "./model/config.ts";
 export { initRayZer, runRayZer, type RayZerParams, type RayZerOutput } from "./model/rayzer.ts";
+export {
+  MotionConfigSchema,
+  MOTION_PRESETS,
+  checkMotionFitsModel,
+  type MotionConfig,
+  type MotionPreset,
+} from "./model/motionConfig.ts";
+export { initMotionEstimator, runMotionEstimator, type MotionEstimatorParams } from "./model/motionEstimator.ts";
+export { mse, maskedMse, bceWithLogits, psnrKeep } from "./train/losses.ts";
 export { TrainConfigSchema, RUN_PRESETS, resolveRunConfig, type TrainConfig, type RunConfig } from "./train/config.ts";
-export { trainStage1, trainBatch, type TrainProgress, type TrainResult } from "./train/loop.ts";
+export { trainStage1, trainStage, type TrainProgress, type TrainResult } from "./train/loop.ts";
+export { trainBatch } from "./train/batches.ts";
 export { saveCheckpoint, loadCheckpoint, readCheckpointMeta, type CheckpointMeta } from "./train/checkpoint.ts";
 export { evaluateStage1, type EvalReport } from "./eval/evaluate.ts";
 export { psnrHost, mseHost } from "./eval/metrics.ts";

@@ -14,7 +14,7 @@ import { loadLpips } from "../features/lpips.ts";
 import { loadFeatures } from "../features/index.ts";
 import { patchDissimilarity } from "../eval/compare.ts";
 import { numpy as np } from "@jax-js/jax";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 
 export function registerCompare(program: Command, globals: () => GlobalOptions): void {
   program

@@ -14,7 +14,7 @@ import { dispose, namedLeaves } from "../engine/params.ts";
 import { encodeSafetensors, type TensorEntry } from "../engine/safetensors.ts";
 import { openTorchCheckpoint, PyDict, PyTuple, type PyValue, type TorchTensor } from "../engine/torchCheckpoint.ts";
 import { isZipFile, loadOfficialWeights, officialRun } from "../model/officialFile.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 import { addOfficialOptions, describeOfficial, officialOptionsFrom, type OfficialFlags } from "./officialOptions.ts";
 import { formatDuration } from "./progress.ts";
 

@@ -28,7 +28,7 @@ import { HELD_OUT_SEED_START } from "../data/config.ts";
 import { dispose } from "../engine/params.ts";
 import { DEFAULT_MODEL, loadModel } from "../model/loadFile.ts";
 import { parseRunConfig } from "../train/checkpoint.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 import { sceneFolderName } from "./synth.ts";
 

@@ -22,7 +22,7 @@ import type { ModelConfig } from "../model/config.ts";
 import { loadAnyModel } from "../model/officialFile.ts";
 import { addOfficialOptions, officialOptionsFrom, type OfficialFlags } from "./officialOptions.ts";
 import { addClipOptions, clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 import { createProgress } from "./progress.ts";
 
 type EvalFlags = ClipFlags & OfficialFlags & { ckpt: string; scenes: string; json: boolean | string; data: string; path?: string; inputs?: string; targets?: string };

@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { startEngine } from "../engine/backend.ts";
 import { readFileChecked, writeFileAtomic } from "../engine/files.ts";
 import { exportModel } from "../train/checkpoint.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 
 export function registerExport(program: Command, globals: () => GlobalOptions): void {
   program

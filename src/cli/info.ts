@@ -11,7 +11,7 @@ import { WildrayzerError } from "../engine/errors.ts";
 import { abstractParamCount } from "../engine/params.ts";
 import { MODEL_PRESETS, type ModelConfig, type ModelPreset } from "../model/config.ts";
 import { initRayZer } from "../model/rayzer.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 
 export type InfoReport = {
   version: string;

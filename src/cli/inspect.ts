@@ -9,7 +9,7 @@ import { readClip } from "../data/readers/index.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import type { Clip } from "../data/clip.ts";
 import { addClipOptions, clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 
 /** A plain-data summary of a clip (what `inspect --json` prints). */
 export function summarizeClip(clip: Clip) {

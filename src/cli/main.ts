@@ -6,8 +6,9 @@
  * Each command lives in its own file and only adapts the library to flags, console lines and files.
  */
 import "../engine/workerAdapter.ts"; // first: jax-js sizes its worker pool when it is imported
+import type { GlobalOptions } from "./globals.ts";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { DEVICE_KINDS, type DeviceKind } from "../engine/backend.ts";
+import { DEVICE_KINDS } from "../engine/backend.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import { registerDemo } from "./demo.ts";
 import { packageVersion, registerInfo } from "./info.ts";
@@ -22,13 +23,6 @@ import { registerMasks } from "./masks.ts";
 import { registerConvert } from "./convert.ts";
 
 /** Options every command sees (set before or after the command name). */
-export type GlobalOptions = {
-  /** Worker threads; already applied by bin/wildrayzer.js through WRZ_THREADS, validated here. */
-  threads?: number;
-  device: DeviceKind;
-  quiet: boolean;
-  verbose: boolean;
-};
 
 /** Runs the CLI on `argv` (`process.argv` shape: node, script, args...) and returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {

@@ -25,7 +25,7 @@ import { PATH_KINDS, renderNovelViews, type PathKind } from "../pipeline/novelVi
 import { encodeSafetensors } from "../engine/safetensors.ts";
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
 import { addOfficialOptions, describeOfficial, type OfficialFlags } from "./officialOptions.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 
 type RenderFlags = ClipFlags & OfficialFlags & { ckpt: string; input: string; out: string; path: PathKind; frames: string; fps: string; dump?: string };

@@ -12,7 +12,7 @@ import { HELD_OUT_SEED_START, SYNTH_PRESETS, SynthConfigSchema, type SynthConfig
 import { writeScene } from "../data/sceneIo.ts";
 import { generateScene } from "../data/synth/index.ts";
 import { WildrayzerError } from "../engine/errors.ts";
-import type { GlobalOptions } from "./main.ts";
+import type { GlobalOptions } from "./globals.ts";
 import { createProgress } from "./progress.ts";
 
 /** The raw flag strings of `synth` that shape the scenes (all optional: the preset fills the rest). */

@@ -1,7 +1,8 @@
 /**
  * The layers every model component is built from, as pure functions over typed params: linear, layer norm,
- * RMS norm, multi-head attention with QK-norm, GELU MLP, the pre-norm transformer block, and patchify /
- * unpatchify. Reference: LVSM / wild-rayzer `model/transformer.py` (QK_Norm_TransformerBlock) and SPEC §2.1.
+ * RMS norm, multi-head attention with QK-norm, GELU MLP, the pre-norm transformer block, patchify /
+ * unpatchify, and the convolutional pieces of the motion decoder (2-D convolution, group norm, bilinear ×2
+ * upsampling). Reference: LVSM / wild-rayzer `model/transformer.py` (QK_Norm_TransformerBlock).
  *
  * Ownership (jax-js move semantics): every `runX` consumes its params and arrays and returns a new array.
  * Weights are stored `[in, out]` so that `linear` is `x @ W` with no transpose (PyTorch stores `[out, in]`;
@@ -151,4 +152,93 @@ export function unpatchify(t: JArray, p: number, hp: number, wp: number): JArray
     .reshape([b, hp, wp, p, p, c]) // [b, hp, wp, pr, pc, c]
     .transpose([0, 5, 1, 3, 2, 4]) // [b, c, hp, pr, wp, pc]
     .reshape([b, c, hp * p, wp * p]); // [b, c, h, w]
+}
+
+/** A 2-D convolution. `weight` is [k, k, in, out] (HWIO, so the im2col product needs no transpose; PyTorch
+ * stores OIHW and loaders transpose), `bias` [out]. */
+export type Conv2d = { weight: JArray; bias?: JArray };
+
+/**
+ * A k×k convolution with PyTorch's default init (`nn.Conv2d`: weight and bias ~ U(−1/√fan_in, 1/√fan_in),
+ * fan_in = in·k·k). Bias on unless `bias: false`. Consumes `key`.
+ */
+export function initConv2d(key: JArray, dIn: number, dOut: number, k: number, opts: { bias?: boolean } = {}): Conv2d {
+  const [kW, kB] = random.split(key, 2) as unknown as [JArray, JArray];
+  const bound = 1 / Math.sqrt(dIn * k * k);
+  const weight = random.uniform(kW, [k, k, dIn, dOut], { minval: -bound, maxval: bound });
+  if (opts.bias === false) {
+    kB.dispose();
+    return { weight };
+  }
+  return { weight, bias: random.uniform(kB, [dOut], { minval: -bound, maxval: bound }) };
+}
+
+/**
+ * Stride-1 convolution with zero "same" padding (k odd), channels last, as one matmul over the k·k shifted
+ * copies of the input (im2col). jax-js 0.1.25's `lax.convGeneralDilated` is correct but ~20× slower here
+ * (forward + backward measured; docs/METHOD.md, "Motion estimator"). Shapes: b images, h w pixels, c in channels, o out channels.
+ * Consumes `p` and `x` [b, h, w, c]; returns [b, h, w, o].
+ */
+export function conv2d(p: Conv2d, x: JArray): JArray {
+  const [b, h, w, c] = x.shape as [number, number, number, number];
+  const [k, , , o] = p.weight.shape as [number, number, number, number];
+  if (k % 2 !== 1) throw new Error(`conv2d: kernel size ${k} must be odd`);
+  let cols: JArray;
+  if (k === 1) cols = x;
+  else {
+    const r = (k - 1) / 2;
+    const xp = np.pad(x, [[0, 0], [r, r], [r, r], [0, 0]]); // [b, h + 2r, w + 2r, c]
+    const shifted: JArray[] = [];
+    for (let dy = 0; dy < k; dy++) {
+      for (let dx = 0; dx < k; dx++) shifted.push(xp.ref.slice([], [dy, dy + h], [dx, dx + w])); // [b, h, w, c]
+    }
+    xp.dispose();
+    cols = np.concatenate(shifted, -1); // [b, h, w, k·k·c], ordered (dy, dx, c) like the weight
+  }
+  const y = np.matmul(cols.reshape([b, h * w, k * k * c]), p.weight.reshape([k * k * c, o])).reshape([b, h, w, o]); // [b, h, w, o]
+  return p.bias ? y.add(p.bias) : y;
+}
+
+/**
+ * Group norm over channels-last maps: channels split into `groups` contiguous groups; each (image, group) is
+ * normalised over its pixels and channels, then scaled and shifted per channel (PyTorch `nn.GroupNorm`, biased
+ * variance). Consumes `p` (weight, bias [c]) and `x` [b, h, w, c]; returns [b, h, w, c].
+ */
+export function groupNorm(p: Norm, x: JArray, groups: number, eps = 1e-5): JArray {
+  const [b, h, w, c] = x.shape as [number, number, number, number];
+  if (c % groups !== 0) throw new Error(`groupNorm: ${c} channels do not split into ${groups} groups`);
+  const xg = x.reshape([b, h * w, groups, c / groups]); // [b, h·w, G, c/G]
+  const mean = np.mean(xg.ref, [1, 3], { keepdims: true }); // [b, 1, G, 1]
+  const xc = xg.sub(mean); // [b, h·w, G, c/G]
+  const variance = np.mean(np.square(xc.ref), [1, 3], { keepdims: true }); // [b, 1, G, 1]
+  const y = xc.mul(np.reciprocal(np.sqrt(variance.add(eps)))).reshape([b, h, w, c]).mul(p.weight); // [b, h, w, c]
+  return p.bias ? y.add(p.bias) : y;
+}
+
+/** `x.slice` along one axis. Consumes `x`. */
+function sliceAxis(x: JArray, axis: number, start: number, end: number): JArray {
+  const ranges = Array.from({ length: axis + 1 }, (_, i): [] | [number, number] => (i === axis ? [start, end] : []));
+  return x.slice(...ranges);
+}
+
+/** Bilinear ×2 along one axis with half-pixel centres and edge clamping. Consumes `x`. */
+function upsampleAxis(x: JArray, axis: number): JArray {
+  const n = x.shape[axis]!;
+  const prev = np.concatenate([sliceAxis(x.ref, axis, 0, 1), sliceAxis(x.ref, axis, 0, n - 1)], axis); // x[i − 1], clamped
+  const next = np.concatenate([sliceAxis(x.ref, axis, 1, n), sliceAxis(x.ref, axis, n - 1, n)], axis); // x[i + 1], clamped
+  const even = x.ref.mul(0.75).add(prev.mul(0.25)); // output 2i reads x at i − 0.25
+  const odd = x.mul(0.75).add(next.mul(0.25)); // output 2i + 1 reads x at i + 0.25
+  const shape = [...even.shape];
+  shape[axis] = 2 * n;
+  return np.stack([even, odd], axis + 1).reshape(shape); // interleaved: …, 2n, …
+}
+
+/**
+ * Bilinear ×2 upsampling with half-pixel centres (PyTorch `F.interpolate(scale_factor=2, mode="bilinear",
+ * align_corners=False)`): output pixel 2i (2i + 1) is 0.75·x[i] + 0.25·x[i − 1] (x[i + 1]), clamped at the
+ * edges, per axis. Shift-and-add rather than matmuls: linear in the pixel count.
+ * Consumes `x` [b, h, w, c]; returns [b, 2h, 2w, c].
+ */
+export function upsample2x(x: JArray): JArray {
+  return upsampleAxis(upsampleAxis(x, 1), 2);
 }

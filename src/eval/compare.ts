@@ -3,6 +3,7 @@
  * (the paper's static-pixel metrics). The perceptual distance needs sides that are multiples of 16: other sizes
  * are centre-cropped to the largest such size (at least 16) for that metric only.
  */
+import { featureCosineDissimilarity } from "../masks/dissimilarity.ts";
 import { numpy as np } from "@jax-js/jax";
 import { perceptualDistance } from "../features/perceptual.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
@@ -53,9 +54,8 @@ export async function patchDissimilarity(f: LoadedFeatures, a: Float32Array, b: 
   const y = np.array(centreCrop(b, 3, h, w, ch, cw)).reshape([1, 3, ch, cw]);
   const fa = f.extractor.extract(x, [f.patchTap]).get(f.patchTap)!;
   const fb = f.extractor.extract(y, [f.patchTap]).get(f.patchTap)!;
-  const dot = np.sum(fa.ref.mul(fb.ref), 1);
-  const na = np.sqrt(np.sum(np.square(fa), 1));
-  const nb = np.sqrt(np.sum(np.square(fb), 1));
-  const cos = dot.div(na.mul(nb).add(1e-12));
-  return 1 - ((await np.mean(cos).data()) as Float32Array)[0]!;
+  const [, c, gh, gw] = fa.shape as [number, number, number, number];
+  const [da, db] = (await Promise.all([fa.data(), fb.data()])) as Float32Array[];
+  const d = featureCosineDissimilarity(da!, db!, 1, c, gh * gw);
+  return d.reduce((s, x) => s + x, 0) / d.length;
 }

@@ -6,19 +6,29 @@
  *   N − 1 (scikit-image's defaults), averaged over channels; D_ssim = 1 − SSIM on the full map, then block-averaged
  *   to the patch grid.
  */
-import { numpy as np, type Array as JArray } from "@jax-js/jax";
 
 /**
- * 1 − cos per patch of two feature maps (the caller runs the backbone: masks/ sits beside features/ and does not
- * import it). Consumes `fa`, `fb` [f, c, gh, gw]; returns [f, gh·gw] on the host and the grid size.
+ * 1 − cos per patch of two feature maps on the host (the caller runs the backbone: masks/ sits beside features/
+ * and does not import it): `fa`, `fb` are [f, c, n] (n patches per frame); returns [f, n].
  */
-export async function featureDissimilarity(fa: JArray, fb: JArray): Promise<{ map: Float32Array; gh: number; gw: number }> {
-  const [f, , gh, gw] = fa.shape as [number, number, number, number];
-  const dot = np.sum(fa.ref.mul(fb.ref), 1);
-  const na = np.sqrt(np.sum(np.square(fa), 1));
-  const nb = np.sqrt(np.sum(np.square(fb), 1));
-  const d = np.subtract(1, dot.div(na.mul(nb).add(1e-12))).reshape([f, gh * gw]);
-  return { map: (await d.data()) as Float32Array, gh, gw };
+export function featureCosineDissimilarity(fa: ArrayLike<number>, fb: ArrayLike<number>, f: number, c: number, n: number): Float32Array {
+  const out = new Float32Array(f * n);
+  for (let fr = 0; fr < f; fr++) {
+    for (let p = 0; p < n; p++) {
+      let dot = 0;
+      let na = 0;
+      let nb = 0;
+      for (let k = 0; k < c; k++) {
+        const a = fa[(fr * c + k) * n + p]!;
+        const b = fb[(fr * c + k) * n + p]!;
+        dot += a * b;
+        na += a * a;
+        nb += b * b;
+      }
+      out[fr * n + p] = 1 - dot / (Math.sqrt(na * nb) + 1e-12);
+    }
+  }
+  return out;
 }
 
 /** SSIM dissimilarity 1 − SSIM per pixel, the official pseudo-mask variant (header); planar [3, h, w] in [0, 1]. */

@@ -15,7 +15,7 @@
  * salient when its mean evidence reaches 1 std in one frame or more, and voted clusters rescue their patches down
  * to 0.5 std while any patch at ≥ 2 std counts on its own.
  */
-import { ssimDissimilarityMap, blockMean, gaussianBlur, squaredErrorMap } from "./dissimilarity.ts";
+import { ssimDissimilarityMap, blockMean, featureCosineDissimilarity, gaussianBlur, squaredErrorMap } from "./dissimilarity.ts";
 import { fuseDissimilarity, standardise, OFFICIAL_WEIGHTS, type FusionWeights, type Standardise } from "./fuse.ts";
 import { kmeans } from "./kmeans.ts";
 import { refineMask, OFFICIAL_REFINE, type RefineOptions } from "./refine.ts";
@@ -112,22 +112,7 @@ export async function pseudoMasks(input: PseudoMaskInput, options: Partial<Pseud
   const n = g * g;
   const s = h / g;
   // 1. feature dissimilarity 1 − cos per patch
-  const feat = new Float32Array(f * n);
-  for (let fr = 0; fr < f; fr++) {
-    for (let p = 0; p < n; p++) {
-      let dot = 0;
-      let na = 0;
-      let nb = 0;
-      for (let k = 0; k < c; k++) {
-        const a = input.featTargets[(fr * c + k) * n + p]!;
-        const b = input.featRenders[(fr * c + k) * n + p]!;
-        dot += a * b;
-        na += a * a;
-        nb += b * b;
-      }
-      feat[fr * n + p] = 1 - dot / (Math.sqrt(na * nb) + 1e-12);
-    }
-  }
+  const feat = featureCosineDissimilarity(input.featTargets, input.featRenders, f, c, n);
   // 2. SSIM dissimilarity and the colour residual pooled to the grid
   const ssim = new Float32Array(f * n);
   const mse = new Float32Array(f * n);

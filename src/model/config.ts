@@ -4,6 +4,7 @@
  * best measured CPU setting for `small`.
  */
 import { z } from "zod";
+import { MotionConfigSchema } from "./motionConfig.ts";
 
 export const ModelConfigSchema = z
   .object({
@@ -60,8 +61,14 @@ export const ModelConfigSchema = z
     viewSplit: z.enum(["first", "gcd"]).default("first"),
     /** What replaces a dynamic (masked) input token: zeros, or a learned noise token (WildRayZer's MAE masking). */
     maskedTokens: z.enum(["zero", "noiseToken"]).default("zero"),
+    /**
+     * WildRayZer's motion estimator (src/model/motionEstimator.ts), when the model has one: trained in stage 2,
+     * absent from a stage-1 RayZer. Its token width and patch must be the model's.
+     */
+    motion: MotionConfigSchema.optional(),
   })
   .strict()
+  .refine((c) => !c.motion || (c.motion.tokenWidth === c.d && c.motion.patch === c.patch), { message: "motion.tokenWidth and motion.patch must equal the model's d and patch" })
   .refine((c) => c.imageSize % c.patch === 0, { message: "imageSize must be a multiple of patch" })
   .refine((c) => (c.imageSize / c.patch) % c.cameraPool === 0, { message: "cameraPool must divide the patch grid (imageSize / patch)" })
   .refine((c) => c.d % c.heads === 0, { message: "d must be a multiple of heads" })

@@ -28,7 +28,7 @@ export type Stage = 1 | 2 | 3;
  * it); its `model` part (the architecture) and `data` part (the synthetic scenes it trained on, which evaluation
  * draws held-out scenes like) are validated here.
  */
-export type ModelFileMeta = { format: ModelFormat; step: number; stage: Stage; model: ModelConfig; data: SynthConfig; run: Record<string, unknown> };
+export type ModelFileMeta = { format: ModelFormat; step: number; stage: Stage; banner?: string; model: ModelConfig; data: SynthConfig; run: Record<string, unknown> };
 
 /** Decodes and validates a model file's bytes (`path` names it in messages); tensors are not turned into arrays. */
 export function parseModelFile(bytes: Uint8Array, path: string): { meta: ModelFileMeta; file: SafetensorsFile } {
@@ -52,7 +52,8 @@ export function parseModelFile(bytes: Uint8Array, path: string): { meta: ModelFi
   if (!model.success) throw new WildrayzerError(formatIssues(`${path}: model config`, model.error.issues));
   const data = SynthConfigSchema.safeParse(run.data);
   if (!data.success) throw new WildrayzerError(formatIssues(`${path}: data config`, data.error.issues));
-  return { meta: { format: m.format as ModelFormat, step: m.step, stage, model: model.data, data: data.data as SynthConfig, run }, file };
+  const banner = typeof m.banner === "string" ? { banner: m.banner } : {};
+  return { meta: { format: m.format as ModelFormat, step: m.step, stage, ...banner, model: model.data, data: data.data as SynthConfig, run }, file };
 }
 
 /**

@@ -13,12 +13,15 @@ import { initCameraEstimator, runCameraEstimator, type CameraEstimatorParams, ty
 import { initRenderer, runRenderer, type RendererParams } from "./renderer.ts";
 import { initSceneEncoder, runSceneEncoder, type SceneEncoderParams } from "./sceneEncoder.ts";
 import { initTokenizer, runTokenizer, type TokenizerParams } from "./tokens.ts";
+import { initMotionEstimator, type MotionEstimatorParams } from "./motionEstimator.ts";
 
 export type RayZerParams = {
   tokenizer: TokenizerParams;
   cameraEstimator: CameraEstimatorParams;
   sceneEncoder: SceneEncoderParams;
   renderer: RendererParams;
+  /** WildRayZer's motion estimator, when the config has one (src/model/wildrayzer.ts runs it). */
+  motion?: MotionEstimatorParams;
 };
 
 export type RayZerOutput = {
@@ -29,13 +32,16 @@ export type RayZerOutput = {
 };
 
 export function initRayZer(key: JArray, cfg: ModelConfig): RayZerParams {
-  const [kTok, kCam, kEnc, kRen] = random.split(key, 4) as unknown as JArray[];
-  return {
+  // without a motion estimator the key splits as it always did (the same initial RayZer for the same seed)
+  const [kTok, kCam, kEnc, kRen, kMot] = random.split(key, cfg.motion ? 5 : 4) as unknown as JArray[];
+  const params: RayZerParams = {
     tokenizer: initTokenizer(kTok!, cfg),
     cameraEstimator: initCameraEstimator(kCam!, cfg),
     sceneEncoder: initSceneEncoder(kEnc!, cfg),
     renderer: initRenderer(kRen!, cfg),
   };
+  if (cfg.motion) params.motion = initMotionEstimator(kMot!, cfg.motion);
+  return params;
 }
 
 /**
@@ -67,6 +73,7 @@ export function runRayZer(
   cfg: ModelConfig,
   opts: { render?: readonly number[]; keep?: JArray | null; cameras?: Cameras } = {},
 ): RayZerOutput {
+  if (p.motion) dispose(p.motion); // the static path does not read it
   const tokens = runTokenizer(p.tokenizer, images, cfg); // [b, v, n, d]
   // A given `cameras` replaces the estimator (diagnostics: identity or ground-truth cameras).
   let cameras: Cameras;

@@ -7,7 +7,7 @@
 import { nn, numpy as np, random, type Array as JArray } from "@jax-js/jax";
 import { initLinear, initNorm, layerNorm, linear, unpatchify, type Linear, type Norm } from "../engine/layers.ts";
 import { blockConfig, gridSize, tokensPerView, type ModelConfig } from "./config.ts";
-import { rayTokens } from "./sceneEncoder.ts";
+import { rayTokens } from "./tokens.ts";
 import { initStack, runStack, type StackParams } from "./transformer.ts";
 
 export type RendererParams = {

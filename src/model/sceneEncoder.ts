@@ -6,9 +6,10 @@
  * stack reads the sequence. The first `sceneTokens` outputs are the latent scene z.
  */
 import { nn, numpy as np, random, type Array as JArray } from "@jax-js/jax";
-import { initLinear, initNorm, layerNorm, linear, patchify, type Linear, type Norm } from "../engine/layers.ts";
+import { initLinear, initNorm, layerNorm, linear, type Linear, type Norm } from "../engine/layers.ts";
 import { truncNormal } from "../engine/params.ts";
-import { blockConfig, tokensPerView, type ModelConfig } from "./config.ts";
+import { blockConfig, type ModelConfig } from "./config.ts";
+import { rayTokens } from "./tokens.ts";
 import { initStack, runStack, type StackParams } from "./transformer.ts";
 
 export type FuseMlp = { norm: Norm; fc1: Linear; fc2: Linear };
@@ -34,13 +35,6 @@ export function initSceneEncoder(key: JArray, cfg: ModelConfig): SceneEncoderPar
   // A separate stream (folded from the scene-code key's seed would change existing inits): fixed seed 7.
   if (cfg.maskedTokens === "noiseToken") params.noiseToken = truncNormal(random.key(7), [1, cfg.d], 0.02);
   return params;
-}
-
-/** Plücker images → ray tokens. Consumes `tok` and `rays` [b, k, 6, h, w]; returns [b, k, n, d]. */
-export function rayTokens(tok: Linear, rays: JArray, cfg: ModelConfig): JArray {
-  const [b, k, c, h, w] = rays.shape as [number, number, number, number, number];
-  const patches = patchify(rays.reshape([b * k, c, h, w]), cfg.patch); // [b·k, n, p·p·6]
-  return linear(tok, patches).reshape([b, k, tokensPerView(cfg), cfg.d]); // [b, k, n, d]
 }
 
 export type EncodedScene = {

@@ -81,3 +81,10 @@ export function runTokenizer(p: TokenizerParams, images: JArray, cfg: ModelConfi
   const table = np.array(positionTable(cfg)).reshape([cfg.views, n, cfg.d]).slice([0, v]); // [v, n, d]
   return tokens.add(runPeMlp(p.pe, table)); // [b, v, n, d]; the PE broadcasts over b
 }
+
+/** Plücker images → ray tokens. Consumes `tok` and `rays` [b, k, 6, h, w]; returns [b, k, n, d]. */
+export function rayTokens(tok: Linear, rays: JArray, cfg: ModelConfig): JArray {
+  const [b, k, c, h, w] = rays.shape as [number, number, number, number, number];
+  const patches = patchify(rays.reshape([b * k, c, h, w]), cfg.patch); // [b·k, n, p·p·6]
+  return linear(tok, patches).reshape([b, k, tokensPerView(cfg), cfg.d]); // [b, k, n, d]
+}

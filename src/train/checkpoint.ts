@@ -18,7 +18,7 @@ import { RunConfigSchema, type RunConfig } from "./config.ts";
 export type CheckpointMeta = Omit<ModelFileMeta, "run"> & { run: RunConfig };
 
 /** Writes `state` and `meta` to `path` atomically. Reads the state without consuming it. */
-export async function saveCheckpoint(path: string, state: TrainState<RayZerParams>, meta: { run: RunConfig; step: number; stage: Stage }): Promise<void> {
+export async function saveCheckpoint(path: string, state: TrainState<RayZerParams>, meta: { run: RunConfig; step: number; stage: Stage; banner?: string }): Promise<void> {
   const full = { format: "wildrayzer-checkpoint-v1", ...meta };
   const bytes = await treeToSafetensors({ params: state.params, opt: state.opt }, { wildrayzer: JSON.stringify(full) });
   writeFileAtomic(path, bytes);
@@ -51,7 +51,7 @@ export function loadCheckpoint(path: string): { state: TrainState<RayZerParams>;
 export async function exportModel(from: string, to: string, dtype: "F16" | "F32" = "F16"): Promise<ModelFileMeta> {
   const { params, meta } = loadModel(from);
   const out: ModelFileMeta = { ...meta, format: "wildrayzer-model-v1" };
-  const stored = { format: out.format, step: out.step, stage: out.stage, run: out.run };
+  const stored = { format: out.format, step: out.step, stage: out.stage, ...(out.banner ? { banner: out.banner } : {}), run: out.run };
   const bytes = await treeToSafetensors({ params }, { wildrayzer: JSON.stringify(stored) }, dtype);
   dispose(params);
   writeFileAtomic(to, bytes);

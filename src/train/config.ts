@@ -8,6 +8,7 @@ import { z } from "zod";
 import { WildrayzerError, formatIssues } from "../engine/errors.ts";
 import { SynthConfigSchema, SYNTH_PRESETS, type SynthConfig } from "../data/config.ts";
 import { MODEL_PRESETS, ModelConfigSchema, type ModelConfig } from "../model/config.ts";
+import { MOTION_PRESETS } from "../model/motionConfig.ts";
 
 export const TrainConfigSchema = z
   .object({
@@ -75,6 +76,25 @@ export const TRAIN_PRESETS = {
   small: SMALL_TRAIN,
 } satisfies Record<string, TrainConfig>;
 
+/**
+ * Stage 2 (motion-estimator distillation): where the frozen RayZer comes from and what the estimator learns from.
+ */
+export const MotionTrainConfigSchema = z
+  .object({
+    /** The stage-1 checkpoint or model file whose RayZer is frozen (copied in at step 0, stored in the checkpoint). */
+    from: z.string().min(1),
+    /** pseudo: the pseudo-mask pipeline on the frozen renderer's residuals (the method); oracle: the generator's true masks (a labelled ablation). */
+    labels: z.enum(["pseudo", "oracle"]),
+    /** Frozen backbone features as an input of the estimator (off: zeros, the "without features" ablation). */
+    features: z.boolean(),
+    /** A target enters the loss only if its static rendering reaches this PSNR (dB); 0 keeps all. */
+    psnrFilter: z.number().min(0),
+    /** Pseudo-mask pipeline settings: ours (tuned for small frames) or the official ones. */
+    pseudo: z.enum(["ours", "official"]),
+  })
+  .strict();
+export type MotionTrainConfig = z.infer<typeof MotionTrainConfigSchema>;
+
 export const RunConfigSchema = z
   .object({
     data: SynthConfigSchema,
@@ -82,14 +102,29 @@ export const RunConfigSchema = z
     train: TrainConfigSchema,
     /** Train on the clips of this folder (one clip or a folder of clips) instead of generated scenes. */
     dataDir: z.string().min(1).optional(),
+    /** Which training stage this run is (1: RayZer, 2: motion estimator, 3: masked reconstruction). */
+    stage: z.union([z.literal(1), z.literal(2), z.literal(3)]).default(1),
+    /** Stage-2 settings (only for stage 2). */
+    motion: MotionTrainConfigSchema.optional(),
   })
-  .strict();
-export type RunConfig = { data: SynthConfig; model: ModelConfig; train: TrainConfig; dataDir?: string };
+  .strict()
+  .refine((r) => r.stage !== 2 || (r.motion && r.model.motion), { message: "a stage-2 run needs motion settings and a model with a motion estimator" });
+export type RunConfig = { data: SynthConfig; model: ModelConfig; train: TrainConfig; dataDir?: string; stage: 1 | 2 | 3; motion?: MotionTrainConfig };
 
 /** The run presets: `tiny` for tests, `small` for the CPU demo model. */
 export const RUN_PRESETS: Record<"tiny" | "small", RunConfig> = {
-  tiny: { data: { ...SYNTH_PRESETS.tiny, frames: 6, movers: [0, 0] }, model: MODEL_PRESETS.tiny, train: TRAIN_PRESETS.tiny },
-  small: { data: { ...SYNTH_PRESETS.tiny, frames: 6, movers: [0, 0], path: "mixed" }, model: MODEL_PRESETS.small, train: TRAIN_PRESETS.small },
+  tiny: { data: { ...SYNTH_PRESETS.tiny, frames: 6, movers: [0, 0] }, model: MODEL_PRESETS.tiny, train: TRAIN_PRESETS.tiny, stage: 1 },
+  small: { data: { ...SYNTH_PRESETS.tiny, frames: 6, movers: [0, 0], path: "mixed" }, model: MODEL_PRESETS.small, train: TRAIN_PRESETS.small, stage: 1 },
+};
+
+/**
+ * Stage 2 on top of a `tiny` or `small` stage-1 model: only the motion estimator trains (BCE against the
+ * pseudo-masks), on dynamic scenes. The official schedule is lr 1e-4, 1,000 warm-up steps of 10,000, batch 16,
+ * weight decay 0.01; ours is shorter with a larger rate (the estimator is small and starts from scratch).
+ */
+export const STAGE2_TRAIN: Record<"tiny" | "small", TrainConfig> = {
+  tiny: { ...TRAIN_PRESETS.tiny, steps: 6, lr: 1e-3, warmupSteps: 1, weightDecay: 0.01, renderInputsUntil: 0, ckptEvery: 3 },
+  small: { ...SMALL_TRAIN, steps: 400, batch: 4, lr: 1e-3, warmupSteps: 30, weightDecay: 0.01, renderInputsUntil: 0, minLrRatio: 0.1, ckptEvery: 25, evalEvery: 100, evalScenes: 8 },
 };
 
 /** The first training-scene seed of a run (training seeds stay far below the held-out range). */
@@ -105,6 +140,11 @@ export function trainSeedBase(train: TrainConfig): number {
 export function resolveRunConfig(preset: string, overrides: readonly string[] = []): RunConfig {
   const base = (RUN_PRESETS as Record<string, RunConfig | undefined>)[preset];
   if (!base) throw new WildrayzerError(`--preset ${preset}: unknown run preset (choose from ${Object.keys(RUN_PRESETS).join(", ")})`);
+  return applyOverrides(base, overrides);
+}
+
+/** `base` with `key=value` overrides (as for resolveRunConfig), validated. */
+export function applyOverrides(base: RunConfig, overrides: readonly string[] = []): RunConfig {
   const cfg = structuredClone(base) as unknown as Record<string, unknown>;
   for (const o of overrides) {
     const eq = o.indexOf("=");
@@ -130,4 +170,28 @@ export function resolveRunConfig(preset: string, overrides: readonly string[] = 
   const parsed = RunConfigSchema.safeParse(cfg);
   if (!parsed.success) throw new WildrayzerError(formatIssues("config", parsed.error.issues));
   return parsed.data as RunConfig;
+}
+
+/**
+ * The stage-2 run on top of the stage-1 model file `from` (its model, data and meta `fromModel`/`fromData`): the
+ * same RayZer plus a motion estimator sized for it (the `tiny` or `small` motion preset, reading the mask tap's
+ * `featureChannels`), dynamic scenes (1–2 movers), the stage-2 schedule, then `overrides`.
+ */
+export function resolveStage2Run(
+  from: string,
+  fromModel: ModelConfig,
+  fromData: SynthConfig,
+  opts: { labels: "pseudo" | "oracle"; features: boolean; featureChannels: number; overrides?: readonly string[] },
+): RunConfig {
+  if (fromModel.motion) throw new WildrayzerError(`--from ${from}: already has a motion estimator (stage ${"2 or 3"}); stage 2 starts from a stage-1 RayZer`);
+  const size = fromModel.d <= MODEL_PRESETS.tiny.d ? "tiny" : "small";
+  const motion = { ...MOTION_PRESETS[size], featureChannels: opts.featureChannels, tokenWidth: fromModel.d, patch: fromModel.patch };
+  const base: RunConfig = {
+    data: { ...fromData, movers: [1, 2] },
+    model: { ...fromModel, motion },
+    train: STAGE2_TRAIN[size],
+    stage: 2,
+    motion: { from, labels: opts.labels, features: opts.features, psnrFilter: 17, pseudo: "ours" },
+  };
+  return applyOverrides(base, opts.overrides ?? []);
 }

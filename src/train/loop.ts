@@ -7,86 +7,94 @@
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { numpy as np, random } from "@jax-js/jax";
+import { random } from "@jax-js/jax";
 import { WildrayzerError } from "../engine/errors.ts";
 import { writeFileAtomic } from "../engine/files.ts";
-import { initAdamW, type TrainState } from "../engine/optim.ts";
-import { dispose } from "../engine/params.ts";
-import { makeRng } from "../engine/rng.ts";
-import { HELD_OUT_SEED_START } from "../data/config.ts";
-import { packBatch, selectViews, type HostBatch } from "../data/sampling.ts";
-import { generateScene } from "../data/synth/index.ts";
-import { readClips } from "../data/readers/index.ts";
-import type { Clip } from "../data/clip.ts";
-import type { Scene } from "../data/scene.ts";
+import { initAdamW, makeTrainStep, type TrainState } from "../engine/optim.ts";
+import { dispose, type ParamTree } from "../engine/params.ts";
 import { initRayZer, type RayZerParams } from "../model/rayzer.ts";
-import { evaluateStage1, type EvalReport } from "../eval/evaluate.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { trainSeedBase, type RunConfig } from "./config.ts";
-import { makeStage1Steps, type Stage1Batch } from "./step.ts";
+import type { RunConfig } from "./config.ts";
+import { adamwConfig } from "./step.ts";
+import { loadTrainClips } from "./batches.ts";
+import { stage1, stage2, type StageDef, type StageEval } from "./stages.ts";
+import { loadModel } from "../model/loadFile.ts";
 import { loadMobilenetV2 } from "../features/mobilenetV2.ts";
 
-export type TrainProgress = { step: number; steps: number; loss: number; lr: number; gradNorm: number; msPerStep: number; eval?: EvalReport };
+export type TrainProgress = {
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  msPerStep: number;
+  /** Milliseconds of the step's host phases (stage 2: render, pseudo-label). */
+  phases?: Record<string, number>;
+} & StageEval;
 export type TrainResult = { steps: number; resumedFrom: number | null; lastLoss: number; checkpoint: string; msPerStep: number };
 
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
 export const METRICS_FILE = "metrics.jsonl";
 
 /**
- * The host batch of training step `step`: a pure function of (run, step) — and of `clips` when the run trains on
- * footage (`run.dataDir`): then sample i draws a clip and a window of `views` consecutive frames from the seeded
- * generator of its training seed, inputs at the window ends and the targets between in shuffled order, as for
- * generated scenes.
- */
-export function trainBatch(run: RunConfig, step: number, clips: readonly Scene[] | null = null): HostBatch {
-  if (!clips && trainSeedBase(run.train) + (step + 1) * run.train.batch > HELD_OUT_SEED_START) {
-    throw new WildrayzerError(`train.seed ${run.train.seed}: step ${step} would draw held-out scenes (seeds ≥ ${HELD_OUT_SEED_START}); use a smaller train.seed`);
-  }
-  const { views, inputViews } = run.model;
-  const scenes = [];
-  const orders = [];
-  for (let i = 0; i < run.train.batch; i++) {
-    const seed = trainSeedBase(run.train) + step * run.train.batch + i;
-    if (clips) {
-      const rng = makeRng(seed ^ 0x5eed);
-      const clip = clips[rng.int(clips.length)]!;
-      const start = rng.int(clip.frames.length - views + 1);
-      const { inputs, targets } = selectViews(rng, views, inputViews, views);
-      scenes.push(clip);
-      orders.push([...inputs, ...targets].map((f) => f + start));
-      continue;
-    }
-    const scene = generateScene(seed, run.data);
-    const { inputs, targets } = selectViews(makeRng(seed ^ 0x5eed), scene.frames.length, inputViews, views);
-    scenes.push(scene);
-    orders.push([...inputs, ...targets]);
-  }
-  return packBatch(scenes, orders);
-}
-
-/** The clips of `run.dataDir` at the model's size, each with at least the model's views; null for generated data. */
-export async function loadTrainClips(run: RunConfig): Promise<Clip[] | null> {
-  if (!run.dataDir) return null;
-  const clips = await readClips(run.dataDir, { size: run.model.imageSize });
-  for (const c of clips)
-    if (c.frames.length < run.model.views) throw new WildrayzerError(`${c.source}: ${c.frames.length} frames, training samples need ${run.model.views}`);
-  return clips;
-}
-
-/**
  * Trains stage 1 in `outDir` (created if needed). With `resume` and an existing checkpoint there, continues from
  * its step; the stored config must equal `run` (a changed config is a user error, not a silent restart).
  */
-export async function trainStage1(opts: {
+export async function trainStage1(opts: TrainOptions): Promise<TrainResult> {
+  const clips = await loadTrainClips(opts.run); // before anything is written: a bad folder leaves no run behind
+  const features = opts.run.train.perceptualWeight > 0 ? await loadMobilenetV2() : null;
+  try {
+    return await trainStage(stage1(opts.run, clips, features), opts, () => initRayZer(random.key(opts.run.train.seed), opts.run.model));
+  } finally {
+    features?.dispose();
+  }
+}
+
+/**
+ * Trains stage 2 in `outDir`: the RayZer of `run.motion.from` frozen, the motion estimator (fresh, from the run
+ * seed) distilled from pseudo-masks (or the oracle masks). Resumes like stage 1.
+ */
+export async function trainStage2(opts: TrainOptions): Promise<TrainResult> {
+  const { run } = opts;
+  if (run.stage !== 2 || !run.motion) throw new Error("trainStage2: not a stage-2 run");
+  const from = run.motion.from;
+  const clips = await loadTrainClips(run);
+  const init = () => {
+    const { params, initialised } = loadModel(from, { config: run.model, extend: true, seed: run.train.seed });
+    const stray = initialised.filter((n) => !n.startsWith("motion."));
+    if (stray.length > 0) {
+      dispose(params);
+      throw new WildrayzerError(`${from}: lacks RayZer tensors (${stray.slice(0, 3).join(", ")}…); stage 2 starts from a trained stage-1 model`);
+    }
+    return params;
+  };
+  const fx = await loadMobilenetV2();
+  try {
+    return await trainStage(stage2(run, clips, fx), opts, init);
+  } finally {
+    fx.dispose();
+  }
+}
+
+export type TrainOptions = {
   run: RunConfig;
   outDir: string;
   resume?: boolean;
   onProgress?: (p: TrainProgress) => void;
   /** Stop after this step (exclusive), as if killed there; for tests of resumption. */
   stopAfter?: number;
-}): Promise<TrainResult> {
+  /** Told the stage's banner once, before the first step. */
+  onBanner?: (banner: string) => void;
+};
+
+/**
+ * Trains one stage (src/train/stages.ts) in `outDir`: fresh from `init()` or resumed from the run folder's
+ * checkpoint (whose config must equal `run`); per step the stage's batch, its jitted step (one per loss variant,
+ * compiled on first use, the stage's frozen parameters left untouched), a finiteness check, the log, the
+ * stage's evaluation hook and the checkpoint (atomic, tagged with the stage).
+ */
+export async function trainStage<B extends ParamTree>(stage: StageDef<B>, opts: TrainOptions, init: () => RayZerParams): Promise<TrainResult> {
   const { run, outDir } = opts;
-  const clips = await loadTrainClips(run); // before anything is written: a bad folder leaves no run behind
   mkdirSync(outDir, { recursive: true });
   const ckptPath = join(outDir, CHECKPOINT_FILE);
   const metricsPath = join(outDir, METRICS_FILE);
@@ -103,70 +111,68 @@ export async function trainStage1(opts: {
     start = loaded.meta.step;
     resumedFrom = start;
   } else {
-    const params = initRayZer(random.key(run.train.seed), run.model);
+    const params = init();
     state = { params, opt: initAdamW(params) };
   }
   writeFileAtomic(join(outDir, "config.json"), `${JSON.stringify(run, null, 2)}\n`);
   const kept = existsSync(metricsPath) && resumedFrom !== null ? keepMetricsBefore(readFileSync(metricsPath, "utf8"), start) : "";
   let metricsText = kept;
 
-  const features = run.train.perceptualWeight > 0 ? await loadMobilenetV2() : null;
-  const steps = makeStage1Steps(run, { features });
+  opts.onBanner?.(stage.banner);
+  const steps = new Map<string, ReturnType<typeof makeTrainStep<RayZerParams, B>>>();
+  const stepFor = (variant: string) => {
+    let fn = steps.get(variant);
+    if (!fn) steps.set(variant, (fn = makeTrainStep(stage.loss(variant), adamwConfig(run.train), stage.frozen)));
+    return fn;
+  };
   const end = Math.min(run.train.steps, opts.stopAfter ?? run.train.steps);
   let lastLoss = Number.NaN;
   let lastSaved = start;
   const t0 = performance.now();
-  let host = start < end ? trainBatch(run, start, clips) : null;
-  for (let step = start; step < end; step++) {
-    if (!host) throw new Error("trainStage1: missing host batch"); // unreachable
-    const batch: Stage1Batch = { images: np.array(host.images).reshape(host.shape) };
-    if (step < run.train.poseWarmupSteps) {
-      if (!host.cameras) throw new WildrayzerError("train.poseWarmupSteps: the training scenes have no cameras to warm up with");
-      const [b, v] = host.shape;
-      const truth = Math.round(run.train.poseWarmupFraction * b);
-      batch.blend = {
-        c2w: np.array(host.cameras.c2w).reshape([b, v, 4, 4]),
-        fxfycxcy: np.array(host.cameras.fxfycxcy).reshape([b, v, 4]),
-        weight: np.array(Float32Array.from({ length: b }, (_, i) => (i < truth ? 1 : 0))),
-      };
+  let next = start < end ? await stage.batch(start, state.params) : null;
+  try {
+    for (let step = start; step < end; step++) {
+      if (!next) throw new Error("trainStage: missing batch"); // unreachable
+      const { batch, phases } = next;
+      const [after, m] = stepFor(stage.variant(step))(state, batch);
+      state = after;
+      // The step runs on the worker pool; prepare the next batch on this thread meanwhile (same batches, in order).
+      next = step + 1 < end ? await stage.batch(step + 1, state.params) : null;
+      const read = (await Promise.all([m.loss.data(), m.gradNorm.data(), m.lr.data()])) as ArrayLike<number>[];
+      const [loss, gradNorm, lr] = read.map((x) => Number(x[0]));
+      if (!Number.isFinite(loss!) || !Number.isFinite(gradNorm!)) {
+        throw new WildrayzerError(
+          `training diverged at step ${step} (loss ${loss}, gradient norm ${gradNorm}); the last good checkpoint is ${ckptPath} (step ${lastSaved}); lower --train.lr and resume`,
+          { exitCode: 1 },
+        );
+      }
+      lastLoss = loss!;
+      const done = step + 1;
+      const msPerStep = (performance.now() - t0) / (done - start);
+      if (done % run.train.logEvery === 0 || done === end) {
+        metricsText += `${JSON.stringify({ step: done, loss, lr, gradNorm, msPerStep: Math.round(msPerStep), ...(phases ? { phases } : {}) })}\n`;
+        writeFileAtomic(metricsPath, metricsText);
+      }
+      let evals: StageEval | undefined;
+      if (run.train.evalEvery > 0 && (done % run.train.evalEvery === 0 || done === run.train.steps)) {
+        evals = await stage.evaluate?.(state.params);
+        if (evals) {
+          metricsText += `${JSON.stringify({ step: done, ...evals })}\n`;
+          writeFileAtomic(metricsPath, metricsText);
+        }
+      }
+      if (done % run.train.ckptEvery === 0 || done === end) {
+        await saveCheckpoint(ckptPath, state, { run, step: done, stage: stage.stage, banner: stage.banner });
+        lastSaved = done;
+      }
+      opts.onProgress?.({ step: done, steps: run.train.steps, loss: loss!, lr: lr!, gradNorm: gradNorm!, msPerStep, ...(phases ? { phases } : {}), ...evals });
     }
-    const fn = step < run.train.renderInputsUntil ? steps.withInputs : steps.plain;
-    const [next, m] = fn(state, batch);
-    state = next;
-    // The step runs on the worker pool; generate the next batch on this thread meanwhile (same batches, in order).
-    host = step + 1 < end ? trainBatch(run, step + 1, clips) : null;
-    const read = (await Promise.all([m.loss.data(), m.gradNorm.data(), m.lr.data()])) as ArrayLike<number>[];
-    const [loss, gradNorm, lr] = read.map((x) => Number(x[0]));
-    if (!Number.isFinite(loss!) || !Number.isFinite(gradNorm!)) {
-      dispose(state);
-      throw new WildrayzerError(
-        `training diverged at step ${step} (loss ${loss}, gradient norm ${gradNorm}); the last good checkpoint is ${ckptPath} (step ${lastSaved}); lower --train.lr and resume`,
-        { exitCode: 1 },
-      );
-    }
-    lastLoss = loss!;
-    const done = step + 1;
-    const msPerStep = (performance.now() - t0) / (done - start);
-    if (done % run.train.logEvery === 0 || done === end) {
-      metricsText += `${JSON.stringify({ step: done, loss, lr, gradNorm, msPerStep: Math.round(msPerStep) })}\n`;
-      writeFileAtomic(metricsPath, metricsText);
-    }
-    let evalReport: EvalReport | undefined;
-    // the periodic evaluation uses generated held-out scenes: off when training on footage
-    if (!clips && run.train.evalEvery > 0 && (done % run.train.evalEvery === 0 || done === run.train.steps)) {
-      // held-out progress in the log (seeds from the held-out range; never trained on)
-      evalReport = await evaluateStage1(state.params, run.model, run.data, { scenes: run.train.evalScenes });
-      metricsText += `${JSON.stringify({ step: done, eval: evalReport })}\n`;
-      writeFileAtomic(metricsPath, metricsText);
-    }
-    if (done % run.train.ckptEvery === 0 || done === end) {
-      await saveCheckpoint(ckptPath, state, { run, step: done, stage: 1 });
-      lastSaved = done;
-    }
-    opts.onProgress?.({ step: done, steps: run.train.steps, loss: loss!, lr: lr!, gradNorm: gradNorm!, msPerStep, eval: evalReport });
+  } finally {
+    if (next) dispose(next.batch);
+    dispose(state);
+    stage.dispose?.();
+    for (const fn of steps.values()) (fn as unknown as { dispose?: () => void }).dispose?.();
   }
-  dispose(state);
-  features?.dispose();
   const msPerStep = end > start ? (performance.now() - t0) / (end - start) : 0;
   return { steps: end, resumedFrom, lastLoss, checkpoint: ckptPath, msPerStep };
 }

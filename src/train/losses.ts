@@ -1,7 +1,8 @@
 /**
  * Photometric losses (SPEC §4.1). `mse` is the plain mean; `maskedMse` leaves out pixels where `keep` is 0
  * (dynamic pixels, WildRayZer's gated loss) and normalises by the kept count, falling back to the plain mean when
- * fewer than 10% of the pixels are kept (as the official code does).
+ * fewer than 10% of the pixels are kept (as the official code does). `bceWithLogits` is the motion estimator's
+ * distillation loss against pseudo masks, with a per-view keep weight for the rendering-PSNR filter.
  */
 import { numpy as np, type Array as JArray } from "@jax-js/jax";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
@@ -36,4 +37,33 @@ export function photometricLoss(pred: JArray, target: JArray, lambda: number, fx
   const m = mse(pred.ref, target.ref);
   const p = np.mean(perceptualDistance(fx, pred.reshape([b * t, c, h, w]), target.reshape([b * t, c, h, w])));
   return m.add(p.mul(lambda));
+}
+
+/**
+ * Binary cross-entropy on logits, `max(x, 0) − x·y + log1p(exp(−|x|))` (= softplus(x) − x·y without overflow
+ * for large |x|). Without `keep`: the mean over every pixel. With `keep` [b, v] (per-view weights, 1 = the view
+ * enters the loss; `psnrKeep` makes them): the mean over the pixels of the kept views, Σ_v keep_v·mean_v / Σ keep,
+ * and 0 when no view is kept. Consumes `logits`, `targets` [b, v, h, w] (targets in [0, 1]) and `keep`.
+ */
+export function bceWithLogits(logits: JArray, targets: JArray, keep?: JArray | null): JArray {
+  const loss = np
+    .maximum(logits.ref, 0)
+    .sub(logits.ref.mul(targets))
+    .add(np.log1p(np.exp(np.abs(logits).mul(-1)))); // [b, v, h, w]
+  if (!keep) return np.mean(loss);
+  const [b, v, h, w] = loss.shape as [number, number, number, number];
+  const perView = np.mean(loss.reshape([b, v, h * w]), -1); // [b, v]
+  const kept = np.sum(keep.ref); // scalar
+  // A safe denominator, not a `where` around the quotient: with nothing kept the numerator is 0 and so is the
+  // loss, and no 0/0 reaches the gradient.
+  const denom = np.where(kept.ref.greater(0), kept, 1);
+  return np.sum(perView.mul(keep)).div(denom);
+}
+
+/**
+ * The rendering-PSNR filter as keep weights: 1 where a view's PSNR is at least `thresholdDb` (17 dB in the
+ * official stage-2 config), else 0. Consumes `psnr` [b, v] (dB); returns [b, v].
+ */
+export function psnrKeep(psnr: JArray, thresholdDb = 17): JArray {
+  return np.where(np.greaterEqual(psnr, thresholdDb), 1, 0).astype(np.float32);
 }

@@ -2,7 +2,10 @@ import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { arr, assertClose, engine, gradcheck, np, randValues, values } from "../helpers/engine.ts";
 import {
+  conv2d,
+  groupNorm,
   headWidth,
+  initConv2d,
   initBlock,
   layerNorm,
   linear,
@@ -12,9 +15,11 @@ import {
   runBlock,
   runMlp,
   unpatchify,
+  upsample2x,
   type BlockConfig,
 } from "../../src/engine/layers.ts";
-import { random } from "@jax-js/jax";
+import { resizeBilinear } from "../../src/engine/image.ts";
+import { lax, random } from "@jax-js/jax";
 
 before(engine);
 
@@ -170,6 +175,99 @@ describe("patchify", () => {
   it("passes gradients through", async () => {
     const w = randValues(18, [1, 4, 12]);
     await gradcheck((x) => np.sum(patchify(x, 2).mul(arr(w, [1, 4, 12]))), randValues(19, [1, 3, 4, 4]), [1, 3, 4, 4]);
+  });
+});
+
+describe("conv2d (channels last, HWIO weights)", () => {
+  // 3×3 single-channel image 1..9, row-major; zero padding.
+  const img = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+  it("sums each zero-padded 3×3 neighbourhood with an all-ones kernel, plus the bias", async () => {
+    const y = conv2d({ weight: np.ones([3, 3, 1, 1]), bias: arr([0.5], [1]) }, arr(img, [1, 3, 3, 1]));
+    // corners: 1+2+4+5, 2+3+5+6, ...; centre 45
+    assertClose(await values(y), [12, 21, 16, 27, 45, 33, 24, 39, 28].map((e) => e + 0.5));
+  });
+  it("correlates (no kernel flip): a kernel with one 1 at (row 0, col 2) reads the pixel up-right", async () => {
+    const k = new Float32Array(9);
+    k[2] = 1; // (dy 0, dx 2) → out[y][x] = in[y − 1][x + 1]
+    const y = conv2d({ weight: arr(k, [3, 3, 1, 1]) }, arr(img, [1, 3, 3, 1]));
+    assertClose(await values(y), [0, 0, 0, 2, 3, 0, 5, 6, 0]);
+  });
+  it("a 1×1 kernel mixes channels per pixel like a linear layer", async () => {
+    // pixel channels [1, 2] and [3, −1]; weight [[1, 0, 2], [−1, 1, 0]] ([in, out]); bias [0, 1, 0]
+    const y = conv2d({ weight: arr([1, 0, 2, -1, 1, 0], [1, 1, 2, 3]), bias: arr([0, 1, 0], [3]) }, arr([1, 2, 3, -1], [1, 1, 2, 2]));
+    assertClose(await values(y), [-1, 3, 2, 4, 0, 6]);
+  });
+  it("matches lax.convGeneralDilated (NCHW / OIHW) on random multi-channel input", async () => {
+    const [b, h, w, c, o] = [2, 5, 4, 3, 4];
+    const x = randValues(30, [b, h, w, c]);
+    const wt = randValues(31, [3, 3, c, o]);
+    const ours = await values(conv2d({ weight: arr(wt, [3, 3, c, o]) }, arr(x, [b, h, w, c])));
+    const ref = lax
+      .convGeneralDilated(arr(x, [b, h, w, c]).transpose([0, 3, 1, 2]), arr(wt, [3, 3, c, o]).transpose([3, 2, 0, 1]), [1, 1], [[1, 1], [1, 1]])
+      .transpose([0, 2, 3, 1]); // NCHW → NHWC
+    assertClose(ours, await values(ref), 1e-5, 1e-5);
+  });
+  it("has the right gradients with respect to input and weight", async () => {
+    const wt = randValues(32, [3, 3, 2, 3]);
+    const x = randValues(33, [1, 4, 3, 2]);
+    const c = randValues(34, [1, 4, 3, 3]);
+    await gradcheck((xi) => np.sum(conv2d({ weight: arr(wt, [3, 3, 2, 3]) }, xi).mul(arr(c, [1, 4, 3, 3]))), x, [1, 4, 3, 2]);
+    await gradcheck((wi) => np.sum(np.square(conv2d({ weight: wi, bias: arr([0.1, -0.2, 0.3], [3]) }, arr(x, [1, 4, 3, 2])))), wt, [3, 3, 2, 3]);
+  });
+  it("initialises like PyTorch: U(±1/√fan_in) for weight and bias", async () => {
+    const p = initConv2d(random.key(3), 4, 8, 3);
+    const bound = 1 / Math.sqrt(4 * 9);
+    const w = await values(p.weight);
+    const bias = await values(p.bias!);
+    assert.deepEqual([Math.max(...w.map(Math.abs)) <= bound, Math.max(...w.map(Math.abs)) > 0.8 * bound], [true, true], "weight range");
+    assert.ok(Math.max(...bias.map(Math.abs)) <= bound, "bias range");
+    const variance = w.reduce((s, v) => s + v * v, 0) / w.length;
+    assertClose([variance], [(bound * bound) / 3], 0, 0.2, "weight variance (uniform: bound²/3)");
+  });
+});
+
+describe("groupNorm", () => {
+  it("matches the direct formula per (image, group)", async () => {
+    const [b, h, w, c, groups] = [2, 2, 3, 4, 2];
+    const x = randValues(40, [b, h, w, c], -2, 3);
+    const gamma = randValues(41, [c], 0.5, 1.5);
+    const beta = randValues(42, [c]);
+    const y = await values(groupNorm({ weight: arr(gamma, [c]), bias: arr(beta, [c]) }, arr(x, [b, h, w, c]), groups));
+    const cg = c / groups;
+    const expected = new Float32Array(x.length);
+    for (let i = 0; i < b; i++) {
+      for (let g = 0; g < groups; g++) {
+        const idx: number[] = [];
+        for (let pix = 0; pix < h * w; pix++) for (let j = 0; j < cg; j++) idx.push((i * h * w + pix) * c + g * cg + j);
+        const mean = idx.reduce((s, k) => s + x[k]!, 0) / idx.length;
+        const variance = idx.reduce((s, k) => s + (x[k]! - mean) ** 2, 0) / idx.length;
+        for (const k of idx) expected[k] = ((x[k]! - mean) / Math.sqrt(variance + 1e-5)) * gamma[k % c]! + beta[k % c]!;
+      }
+    }
+    assertClose(y, expected, 1e-5, 1e-5);
+  });
+  it("has the right gradient", async () => {
+    const gamma = randValues(43, [6], 0.5, 1.5);
+    const c = randValues(44, [1, 2, 2, 6]);
+    await gradcheck((x) => np.sum(groupNorm({ weight: arr(gamma, [6]) }, x, 3).mul(arr(c, [1, 2, 2, 6]))), randValues(45, [1, 2, 2, 6]), [1, 2, 2, 6]);
+  });
+});
+
+describe("upsample2x (bilinear, half-pixel centres)", () => {
+  it("matches a hand computation on a 2×2 map", async () => {
+    // rows [0, 4] and [8, 12] → along x: [0, 1, 3, 4], [8, 9, 11, 12]; along y: r, .75r0+.25r1, .25r0+.75r1, r1
+    const y = await values(upsample2x(arr([0, 4, 8, 12], [1, 2, 2, 1])));
+    assert.deepEqual(y, [0, 1, 3, 4, 2, 3, 5, 6, 6, 7, 9, 10, 8, 9, 11, 12]);
+  });
+  it("agrees with the matmul bilinear resize to twice the size (several channels, odd sides)", async () => {
+    const x = randValues(46, [2, 3, 5, 2]);
+    const ours = await values(upsample2x(arr(x, [2, 3, 5, 2])));
+    const ref = resizeBilinear(arr(x, [2, 3, 5, 2]).transpose([0, 3, 1, 2]), 6, 10).transpose([0, 2, 3, 1]); // via NCHW
+    assertClose(ours, await values(ref), 1e-6, 1e-5);
+  });
+  it("has the right gradient", async () => {
+    const c = randValues(47, [1, 4, 6, 2]);
+    await gradcheck((x) => np.sum(np.square(upsample2x(x)).mul(arr(c, [1, 4, 6, 2]))), randValues(48, [1, 2, 3, 2]), [1, 2, 3, 2]);
   });
 });
 

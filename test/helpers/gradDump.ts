@@ -10,7 +10,7 @@ import { namedLeaves } from "../../src/engine/params.ts";
 import { relaxedSimd } from "../../src/engine/workerAdapter.ts";
 import { initRayZer, type RayZerParams } from "../../src/model/rayzer.ts";
 import { RUN_PRESETS } from "../../src/train/config.ts";
-import { trainBatch } from "../../src/train/loop.ts";
+import { trainBatch } from "../../src/train/batches.ts";
 import { stage1Loss, type Stage1Batch } from "../../src/train/step.ts";
 
 await startEngine({ device: "wasm" });

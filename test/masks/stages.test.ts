@@ -213,3 +213,15 @@ describe("pixel refinement (morphology + GrabCut, OpenCV.js)", () => {
     assert.ok(iou(r.final) > 0.9 && iou(r.final) > iou(r.upsampled) + 0.05, `IoU blocky seed ${iou(r.upsampled).toFixed(3)} → refined ${iou(r.final).toFixed(3)}`);
   });
 });
+
+describe("feature cosine dissimilarity", () => {
+  it("is 1 − cos per patch, by hand: equal → 0, orthogonal → 1, opposite → 2, scaled → 0", async () => {
+    const { featureCosineDissimilarity } = await import("../../src/masks/dissimilarity.ts");
+    // f = 1 frame, c = 2 channels, n = 4 patches; layout [f, c, n]
+    const a = [1, 1, 1, 3, /* c1 */ 0, 0, 0, 4];
+    const b = [1, 0, -1, 6, /* c1 */ 0, 1, 0, 8];
+    const d = featureCosineDissimilarity(a, b, 1, 2, 4);
+    const expect = [0, 1, 2, 0];
+    for (let p = 0; p < 4; p++) assert.ok(Math.abs(d[p]! - expect[p]!) < 1e-6, `patch ${p}: ${d[p]} vs ${expect[p]}`);
+  });
+});

@@ -21,8 +21,8 @@ import { officialConfig, officialToParams, type ConversionReport } from "../../s
 import { loadOfficialWeights } from "../../src/model/officialFile.ts";
 import { runRayZer, takeViews, type RayZerParams } from "../../src/model/rayzer.ts";
 import { runRenderer } from "../../src/model/renderer.ts";
-import { rayTokens, runSceneEncoder } from "../../src/model/sceneEncoder.ts";
-import { positionTable, runPeMlp, runTokenizer } from "../../src/model/tokens.ts";
+import { runSceneEncoder } from "../../src/model/sceneEncoder.ts";
+import { positionTable, rayTokens, runPeMlp, runTokenizer } from "../../src/model/tokens.ts";
 import { makeStagedForward } from "../../src/pipeline/forward.ts";
 
 before(engine);

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engine } from "../helpers/engine.ts";
 import { resolveRunConfig } from "../../src/train/config.ts";
-import { trainStage1, trainBatch, CHECKPOINT_FILE, METRICS_FILE } from "../../src/train/loop.ts";
+import { trainStage1, CHECKPOINT_FILE, METRICS_FILE } from "../../src/train/loop.ts";
+import { trainBatch } from "../../src/train/batches.ts";
 import { readCheckpointMeta } from "../../src/train/checkpoint.ts";
 import { WildrayzerError } from "../../src/engine/errors.ts";
 

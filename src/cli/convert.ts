@@ -12,7 +12,7 @@ import { startEngine } from "../engine/backend.ts";
 import { writeFileAtomic } from "../engine/files.ts";
 import { dispose, namedLeaves } from "../engine/params.ts";
 import { encodeSafetensors, type TensorEntry } from "../engine/safetensors.ts";
-import { openTorchCheckpoint, PyDict, PyTuple, type PyValue, type TorchTensor } from "../engine/torchCheckpoint.ts";
+import { findTensors, openTorchCheckpoint, PyDict } from "../engine/torchCheckpoint.ts";
 import { isZipFile, loadOfficialWeights, officialRun } from "../model/officialFile.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { addOfficialOptions, describeOfficial, officialOptionsFrom, type OfficialFlags } from "./officialOptions.ts";
@@ -56,13 +56,7 @@ async function optimizerTensors(path: string): Promise<TensorEntry[]> {
     const root = ckpt.root;
     const opt = root instanceof PyDict ? root.map.get("optimizer") : undefined;
     if (opt === undefined) return [];
-    const found: [string, TorchTensor][] = [];
-    const walk = (v: PyValue, name: string) => {
-      if (v instanceof PyDict) for (const [k, x] of v.map) walk(x, `${name}.${String(k)}`);
-      else if (v instanceof PyTuple || Array.isArray(v)) (v instanceof PyTuple ? v.items : v).forEach((x, i) => walk(x, `${name}.${i}`));
-      else if (v !== null && typeof v === "object" && "kind" in v && v.kind === "tensor" && ["F32", "F16", "BF16", "F64"].includes(v.storage.dtype)) found.push([name, v]);
-    };
-    walk(opt, "optimizer");
+    const found = findTensors(opt, "optimizer");
     const out: TensorEntry[] = [];
     for (const [name, t] of found) out.push({ name, shape: t.shape, data: await ckpt.read(t, name) });
     return out;

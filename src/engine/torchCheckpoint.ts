@@ -590,3 +590,20 @@ export function stateDictOf(root: PyValue, key: string, fileName: string): { ten
   const otherKeys = sd === root ? [] : [...root.map.keys()].filter((k) => k !== key).map(String);
   return { tensors, otherKeys };
 }
+
+/**
+ * Every tensor under `value` with its dotted path from `prefix` (`optimizer.state.3.exp_avg`): dict keys, list and
+ * tuple indices. `floatOnly` keeps F32 / F16 / BF16 / F64 ones (drops step counters).
+ */
+export function findTensors(value: PyValue, prefix: string, floatOnly = true): [string, TorchTensor][] {
+  const found: [string, TorchTensor][] = [];
+  const walk = (v: PyValue, name: string) => {
+    if (v instanceof PyDict) for (const [k, x] of v.map) walk(x, `${name}.${String(k)}`);
+    else if (v instanceof PyTuple || Array.isArray(v)) (v instanceof PyTuple ? v.items : v).forEach((x, i) => walk(x, `${name}.${i}`));
+    else if (v !== null && typeof v === "object" && "kind" in v && v.kind === "tensor") {
+      if (!floatOnly || ["F32", "F16", "BF16", "F64"].includes(v.storage.dtype)) found.push([name, v]);
+    }
+  };
+  walk(value, prefix);
+  return found;
+}

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { WildrayzerError } from "../../src/engine/errors.ts";
 import { decodeSafetensors, floatToHalf } from "../../src/engine/safetensors.ts";
-import { openTorchCheckpoint, stateDictOf, unpickle, PyDict } from "../../src/engine/torchCheckpoint.ts";
+import { findTensors, openTorchCheckpoint, stateDictOf, unpickle, PyDict } from "../../src/engine/torchCheckpoint.ts";
 import { makeRng } from "../../src/engine/rng.ts";
 import { OFFICIAL_DIR } from "../helpers/officialFixtures.ts";
 
@@ -150,6 +150,31 @@ describe("torch checkpoint reader", () => {
     assert.deepEqual([...got.get("h")!], [0.5, -2, 1024, 0.0999755859375]);
     assert.deepEqual([...got.get("b")!], [-3, 3.140625]);
     assert.deepEqual([...got.get("scalar")!], [11]);
+  });
+
+  it("finds the tensors of a nested optimizer entry by path (int keys, lists), float ones only; stateDictOf skips it", async () => {
+    // {"model": OrderedDict{"w": t0}, "optimizer": {"state": {0: {"step": t1 (I64), "exp_avg": t2}}, "param_groups": [{"lr": 0.1}]}}
+    const tensor = (key: string, cls: string) => [
+      P.global("torch._utils", "_rebuild_tensor_v2"), P.op(MARK, MARK), P.str("storage"), P.global("torch", cls), P.str(key), P.str("cpu"), P.int(2), P.op(TUPLE, BINPERSID),
+      P.int(0), P.op(MARK), P.int(2), P.op(TUPLE), P.op(MARK), P.int(1), P.op(TUPLE), P.op(NEWFALSE), P.global("collections", "OrderedDict"), P.op(EMPTY_TUPLE, REDUCE, TUPLE, REDUCE),
+    ];
+    const pkl = new Uint8Array(Buffer.concat([
+      P.op(0x80, 2, EMPTY_DICT), P.str("model"), P.global("collections", "OrderedDict"), P.op(EMPTY_TUPLE, REDUCE), P.str("w"), ...tensor("0", "FloatStorage"), P.op(SETITEM, SETITEM),
+      P.str("optimizer"), P.op(EMPTY_DICT), P.str("state"), P.op(EMPTY_DICT), P.op(0x4b, 0), P.op(EMPTY_DICT),
+      P.str("step"), ...tensor("1", "LongStorage"), P.op(SETITEM), P.str("exp_avg"), ...tensor("2", "FloatStorage"), P.op(SETITEM, SETITEM, SETITEM),
+      P.str("param_groups"), P.op(0x5d, EMPTY_DICT), P.str("lr"), P.op(0x47), Buffer.from(new Float64Array([0.1]).buffer).reverse(), P.op(SETITEM, 0x61, SETITEM, SETITEM, STOP),
+    ]));
+    const path = writeTmp("opt.pt", zip([["o/data.pkl", pkl], ["o/data/0", f32bytes([1, 2])], ["o/data/1", new Uint8Array(16)], ["o/data/2", f32bytes([5, 6])]]));
+    const ck = await openTorchCheckpoint(path);
+    const root = ck.root as PyDict;
+    const { tensors, otherKeys } = stateDictOf(root, "model", path);
+    assert.deepEqual([...tensors.keys()], ["w"]);
+    assert.deepEqual(otherKeys, ["optimizer"]);
+    const found = findTensors(root.map.get("optimizer")!, "optimizer");
+    assert.deepEqual(found.map(([n]) => n), ["optimizer.state.0.exp_avg"]);
+    assert.deepEqual([...(await ck.read(found[0]![1], "exp_avg"))], [5, 6]);
+    assert.deepEqual(findTensors(root.map.get("optimizer")!, "optimizer", false).map(([n]) => n), ["optimizer.state.0.step", "optimizer.state.0.exp_avg"]);
+    await ck.close();
   });
 
   it("refuses globals outside the allow-list (os.system, builtins.eval, via GLOBAL or STACK_GLOBAL) without running anything", () => {

@@ -16,12 +16,12 @@ import { linear, patchify } from "../../src/engine/layers.ts";
 import { denormalizeIntrinsicsArray } from "../../src/geometry/cameras.ts";
 import { pluckerRays } from "../../src/geometry/rays.ts";
 import { splitViews, type ModelConfig } from "../../src/model/config.ts";
-import { camerasFromInfo, runCameraStack, runPoseHeads } from "../../src/model/cameraEstimator.ts";
+import { cameraSequence, camerasFromInfo, runCameraStack, runPoseHeads } from "../../src/model/cameraEstimator.ts";
 import { officialConfig, officialToParams, type ConversionReport } from "../../src/model/official.ts";
 import { loadOfficialWeights } from "../../src/model/officialFile.ts";
 import { runRayZer, takeViews, type RayZerParams } from "../../src/model/rayzer.ts";
-import { runRenderer } from "../../src/model/renderer.ts";
-import { runSceneEncoder } from "../../src/model/sceneEncoder.ts";
+import { rendererSequence, runRenderer } from "../../src/model/renderer.ts";
+import { runSceneEncoder, sceneSequence } from "../../src/model/sceneEncoder.ts";
 import { positionTable, rayTokens, runPeMlp, runTokenizer } from "../../src/model/tokens.ts";
 import { makeStagedForward } from "../../src/pipeline/forward.ts";
 
@@ -166,6 +166,10 @@ for (const { model, variant } of CASES) {
       it("tokens.image_pe: the tokenizer output", async () => {
         assertClose(await host(runTokenizer(ref(p.tokenizer), FIX(base("images")), cfg)), base("tokens.image_pe"), 1e-5, "tokens.image_pe");
       });
+      it("encoder.in: camera tokens (code + view-index MLP) before all views' image tokens", async () => {
+        const { camCode, camPe } = ref(p.cameraEstimator);
+        assertClose(await host(cameraSequence({ camCode, camPe }, FIX(base("tokens.image_pe")), cfg)), base("encoder.in"), 1e-5, "encoder.in");
+      });
       it("pose.cam_tokens: the camera-estimator stack on the official image tokens", async () => {
         const { focalHead: _f, poseHead: _p, ...stack } = ref(p.cameraEstimator);
         dispose([_f.fc1.weight, _f.fc1.bias!, _f.fc2.weight, _f.fc2.bias!, _p.fc1.weight, _p.fc1.bias!, _p.fc2.weight, _p.fc2.bias!]);
@@ -195,27 +199,41 @@ for (const { model, variant } of CASES) {
       });
     }
     if (has("out.scene_tokens")) {
-      it(`tokens.fused${variant === "masked." ? " (noise token where dynamic)" : ""} and the scene tokens: the scene encoder on the official tokens and rays`, async () => {
-        const img = takeViews(FIX(base("tokens.image_pe")), inputs);
-        const rays = takeViews(FIX(ref32("out.plucker")), inputs);
+      const sceneInputs = () => ({ img: takeViews(FIX(base("tokens.image_pe")), inputs), rays: takeViews(FIX(ref32("out.plucker")), inputs) });
+      it(`encoder_geom.in${variant === "masked." ? " (noise token where dynamic)" : ""} and tokens.fused: the fused input tokens after the scene code`, async () => {
+        const { blocks, ...rest } = ref(p.sceneEncoder);
+        dispose(blocks);
+        const { img, rays } = sceneInputs();
+        const { seq, inputs: fused } = sceneSequence(rest, img, rays, keep(), cfg);
+        assertClose(await host(seq), ref32("encoder_geom.in"), 1e-5, "encoder_geom.in");
+        if (has("tokens.fused")) assertClose(await host(fused), ref32("tokens.fused"), 1e-5, "tokens.fused");
+        else fused.dispose();
+      });
+      it("out.scene_tokens: the scene encoder on the official tokens and rays", async () => {
+        const { img, rays } = sceneInputs();
         const scene = runSceneEncoder(ref(p.sceneEncoder), img, rays, keep(), cfg);
-        const S = cfg.sceneTokens;
-        const geomIn = ref32("encoder_geom.in");
-        const fusedRef = { shape: [2, 32, 64], data: new Float32Array(2 * 32 * 64) };
-        for (let b = 0; b < 2; b++) fusedRef.data.set(geomIn.data.subarray((b * 48 + S) * 64, (b + 1) * 48 * 64), b * 32 * 64);
-        assertClose(await host(scene.inputs), fusedRef, 1e-5, "encoder_geom.in[:, S:] (fused, masked)");
-        if (has("tokens.fused")) assertClose(fusedRef, ref32("tokens.fused"), 0, "encoder_geom.in[:, S:] vs tokens.fused (no mask)");
+        scene.inputs.dispose();
         assertClose(await host(scene.latent), ref32("out.scene_tokens"), 1e-5, "out.scene_tokens");
       });
-      it("renders (and render_input for WildRayZer): the renderer on the official scene tokens and rays", async () => {
-        const views = model === "wildrayzer" ? [...targets, ...inputs] : targets;
+      const renderViews = async (views: number[]) => {
         const rays = takeViews(FIX(ref32("out.plucker")), views);
-        const out = runRenderer(ref(p.renderer), rays, FIX(ref32("out.scene_tokens")), np.zeros([2, 1, 64]), cfg);
-        const all = await host(out);
-        const part = (k: number) => ({ shape: [2, 2, 3, 32, 32], data: sliceViews(all.data, views.length, k) });
-        assertClose(part(0), ref32("out.render_target"), 1e-4, "out.render_target");
-        if (model === "wildrayzer") assertClose(part(2), ref32("out.render_input"), 1e-4, "out.render_input");
+        return host(runRenderer(ref(p.renderer), rays, FIX(ref32("out.scene_tokens")), np.zeros([2, 1, 64]), cfg));
+      };
+      if (variant === "") {
+        it("decoder.target_in: layer norm of [target ray tokens, scene tokens] per target view", async () => {
+          const { rayTokenizer, inNorm } = ref(p.renderer);
+          const q = rendererSequence({ rayTokenizer, inNorm }, takeViews(FIX(ref32("out.plucker")), targets), FIX(ref32("out.scene_tokens")), np.zeros([2, 1, 64]), cfg);
+          assertClose(await host(q), ref32("decoder.target_in"), 1e-5, "decoder.target_in");
+        });
+      }
+      it("out.render_target: the renderer on the official scene tokens and target rays", async () => {
+        assertClose(await renderViews(targets), ref32("out.render_target"), 1e-4, "out.render_target");
       });
+      if (model === "wildrayzer") {
+        it("out.render_input: the input views re-rendered (renderer ray tokenizer on the input rays)", async () => {
+          assertClose(await renderViews(inputs), ref32("out.render_input"), 1e-4, "out.render_input");
+        });
+      }
     }
     it("the whole forward from the images: cameras ≤ 1e-5, renders ≤ 1e-4", async () => {
       const views = model === "wildrayzer" ? [...targets, ...inputs] : targets;

@@ -38,6 +38,8 @@ export function isZipFile(path: string): boolean {
   try {
     const head = Buffer.alloc(4);
     return readSync(fd, head, 0, 4, 0) === 4 && head.readUInt32LE(0) === 0x04034b50;
+  } catch {
+    return false; // a directory, say: the reader that follows names the problem
   } finally {
     closeSync(fd);
   }

@@ -16,6 +16,13 @@ import { dispose, ref } from "../src/engine/params.ts";
 import { decoderChannels, MOTION_PRESETS, motionBlockConfig, type MotionConfig } from "../src/model/motionConfig.ts";
 import { initMotionEstimator, runMotionEstimator, type MotionEstimatorParams } from "../src/model/motionEstimator.ts";
 import { bceWithLogits } from "../src/train/losses.ts";
+import { loadMobilenetV2 } from "../src/features/mobilenetV2.ts";
+import { DEFAULT_MODEL, readModelFile } from "../src/model/loadFile.ts";
+import { initRayZer, type RayZerParams } from "../src/model/rayzer.ts";
+import { MASK_TAP_CHANNELS } from "../src/pipeline/pseudoLabels.ts";
+import { resolveStage2Run } from "../src/train/config.ts";
+import { stage2 } from "../src/train/stages.ts";
+import { adamwConfig } from "../src/train/step.ts";
 import { blockForwardGflop } from "./flops.ts";
 import { randomArray, runBenchFile, type BenchCase, type Prepared } from "./harness.ts";
 
@@ -88,8 +95,8 @@ const forward: BenchCase = {
   name: "motion small fwd jit",
   shape: MOTION_SHAPE,
   gflop: F,
-  reps: { full: 7, quick: 2 },
-  warmup: { full: 2, quick: 1 },
+  reps: { full: 5, quick: 2 },
+  warmup: { full: 1, quick: 1 },
   async setup(): Promise<Prepared> {
     const params = initMotionEstimator(random.key(1), CFG);
     const batch = await motionBatch(10);
@@ -110,8 +117,8 @@ const trainStep: BenchCase = {
   name: "motion small train step jit",
   shape: MOTION_SHAPE,
   gflop: 3 * F,
-  reps: { full: 7, quick: 2 },
-  warmup: { full: 2, quick: 1 },
+  reps: { full: 5, quick: 2 },
+  warmup: { full: 1, quick: 1 },
   async setup(): Promise<Prepared> {
     const params = initMotionEstimator(random.key(2), CFG);
     const batch = await motionBatch(20);
@@ -129,4 +136,38 @@ const trainStep: BenchCase = {
   },
 };
 
-await runBenchFile("motion", [convCase("im2col"), convCase("lax"), forward, trainStep]);
+// The whole stage-2 step as training runs it (src/train/stages.ts): the frozen small RayZer renders the targets of
+// 4 synthetic dynamic samples, the pseudo-mask pipeline labels them on the host, the features are extracted and the
+// motion estimator takes one BCE step. Host + device, so no FLOP count; the run's metrics.jsonl splits the phases.
+const stage2Step: BenchCase = {
+  name: "stage-2 step (render + pseudo-labels + update)",
+  shape: "small b4 v6 32²",
+  gflop: 0,
+  reps: { full: 3, quick: 1 },
+  warmup: { full: 1, quick: 1 },
+  async setup(): Promise<Prepared> {
+    const { meta } = readModelFile(DEFAULT_MODEL);
+    const run = resolveStage2Run(DEFAULT_MODEL, meta.model, meta.data, { labels: "pseudo", features: true, featureChannels: MASK_TAP_CHANNELS });
+    const fx = await loadMobilenetV2();
+    const stage = stage2(run, null, fx);
+    const params = initRayZer(random.key(0), run.model);
+    let state: TrainState<RayZerParams> = { params, opt: initAdamW(params) };
+    const step = makeTrainStep(stage.loss("bce"), adamwConfig(run.train), stage.frozen);
+    let i = 0;
+    return {
+      call: async () => {
+        const { batch } = await stage.batch(i++, state.params);
+        const [next, m] = step(state, batch);
+        state = next;
+        return [m.loss, m.gradNorm, m.lr];
+      },
+      teardown: () => {
+        dispose(state);
+        stage.dispose?.();
+        fx.dispose();
+      },
+    };
+  },
+};
+
+await runBenchFile("motion", [convCase("im2col"), convCase("lax"), forward, trainStep, stage2Step]);

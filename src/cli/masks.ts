@@ -1,7 +1,8 @@
 /**
- * `wildrayzer masks --pseudo --input PATH --out DIR [--ckpt C] [--debug]`: pseudo-motion masks of real footage or a
- * scene folder, from what a trained static RayZer cannot re-render (src/pipeline/clipMasks.ts, src/masks). Writes, all
- * atomically:
+ * `wildrayzer masks --pseudo --input PATH --out DIR [--renderer warp|model] [--ckpt C] [--debug]`: pseudo-motion
+ * masks of real footage or a scene folder, from what a static renderer cannot re-render (src/masks). `--renderer
+ * warp` (the default: better on real footage, README) is warpMasks.ts, at the input's full size; `--renderer model`
+ * is a trained static RayZer at its working size (src/pipeline/clipMasks.ts), below. Writes, all atomically:
  *   DIR/<frame>.png     one mask per frame at the input frame's size, 0 = static, 255 = moving (pixels the working
  *                       crop cut away are 0)
  *   DIR/masks.json      settings, windows, per-frame coverage (and IoU against the clip's own masks, when it has them)
@@ -29,9 +30,22 @@ import { clipMotionMasks, MOTION_THRESHOLD } from "../pipeline/motion.ts";
 import { MASK_TAP } from "../pipeline/pseudoLabels.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
+import { runWarpMasks } from "./warpMasks.ts";
+import { DEFAULT_WARP } from "../pipeline/warpRenderer.ts";
 
 const SETTINGS = ["ours", "official"] as const;
-type MasksFlags = ClipFlags & OfficialFlags & { pseudo: boolean; ckpt?: string; input: string; out: string; debug: boolean; settings: (typeof SETTINGS)[number] };
+const RENDERERS = ["model", "warp"] as const;
+type MasksFlags = ClipFlags & OfficialFlags & {
+  pseudo: boolean;
+  ckpt?: string;
+  input: string;
+  out: string;
+  debug: boolean;
+  settings: (typeof SETTINGS)[number];
+  renderer: (typeof RENDERERS)[number];
+  neighbours?: string;
+  spacing?: string;
+};
 
 /**
  * Writes one 0/255 PNG per frame at the input frame's size (zero where the working crop cut away) and masks.json
@@ -92,12 +106,19 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     .option("--pseudo", "pseudo-masks from rendering residuals instead of the motion estimator", false)
     .requiredOption("--input <path>", "a video, a folder of frames, a DAVIS/LLFF folder or a scene folder")
     .requiredOption("--out <dir>", "output folder")
-    .option("--ckpt <file>", "model file: with a motion estimator (default: the shipped models/wildrayzer-small.safetensors), or with --pseudo the static renderer (default: models/small.safetensors)")
+    .addOption(new Option("--renderer <which>", "--pseudo: the static renderer: warp (neighbouring frames aligned by homographies, median; full size) or model (a trained RayZer at its working size)").choices(RENDERERS).default("warp"))
+    .option("--ckpt <file>", "model file: with a motion estimator (default: the shipped models/wildrayzer-small.safetensors), or for --pseudo --renderer model the static renderer (default: models/small.safetensors)")
+    .option("--neighbours <n>", `--pseudo --renderer warp: aligned neighbours per target (default ${DEFAULT_WARP.neighbours})`)
+    .option("--spacing <n>", `--pseudo --renderer warp: frames between neighbours (default ${DEFAULT_WARP.spacing})`)
     .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (SPEC §5)").choices(SETTINGS).default("ours"))
     .option("--debug", "also write debug.html with every intermediate map of every window", false);
   addOfficialOptions(addClipOptions(cmd)).action(async (flags: MasksFlags) => {
     const g = globals();
+    if ((flags.neighbours !== undefined || flags.spacing !== undefined) && !(flags.pseudo && flags.renderer === "warp")) {
+      throw new WildrayzerError("--neighbours/--spacing: options of --pseudo --renderer warp");
+    }
     if (!flags.pseudo) return motionMasksCommand(flags, g);
+    if (flags.renderer === "warp") return runWarpMasks(flags, g);
     const t0 = performance.now();
     await startEngine({ device: g.device });
     const ckpt = flags.ckpt ?? DEFAULT_MODEL;

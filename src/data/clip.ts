@@ -42,4 +42,9 @@ export type ReadClipOptions = {
   strict?: boolean;
   /** DAVIS root folders: which sequence to read. */
   sequence?: string;
+  /**
+   * Keep every frame at its own full size (no crop, no resize; `size` and `crop` are then not used): for work done
+   * at the input's resolution (the warp static renderer). All frames must have one size.
+   */
+  native?: boolean;
 };

@@ -1,6 +1,6 @@
 /**
  * The `masks --debug` page: for each window of a clip, every stage of the pseudo-mask pipeline side by side, one
- * column per target frame — the frame, the model's static rendering, the three dissimilarity maps, the fused
+ * column per target frame — the frame, the static rendering (the model's or the warp renderer's), the three dissimilarity maps, the fused
  * z-scored evidence, the k-means clusters, the clusters the vote kept, the patch mask, the mask after morphology, the
  * final mask after GrabCut, and the final mask over the frame. Patch-grid maps are shown at the frame's size
  * (nearest), dissimilarities colour-mapped (turbo) over the window's range, z-scores over [−1, 4].
@@ -13,12 +13,12 @@ import { escapeHtml, turbo, type ReportSection } from "./report.ts";
 
 type Tile = { kind: "rgb"; image: Float32Array } | { kind: "mask"; mask: Uint8Array };
 
-/** A [g·g] map (one frame's slice) coloured with turbo over [lo, hi], at h × w. */
-function colourMap(map: Float32Array, g: number, h: number, w: number, lo: number, hi: number): Float32Array {
+/** A [gh·gw] map (one frame's slice) coloured with turbo over [lo, hi], at h × w. */
+function colourMap(map: Float32Array, gh: number, gw: number, h: number, w: number, lo: number, hi: number): Float32Array {
   const out = new Float32Array(3 * h * w);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const v = map[Math.floor((y * g) / h) * g + Math.floor((x * g) / w)]!;
+      const v = map[Math.floor((y * gh) / h) * gw + Math.floor((x * gw) / w)]!;
       const rgb = turbo(hi > lo ? Math.min(1, Math.max(0, (v - lo) / (hi - lo))) : 0);
       for (let c = 0; c < 3; c++) out[c * h * w + y * w + x] = rgb[c]!;
     }
@@ -27,11 +27,11 @@ function colourMap(map: Float32Array, g: number, h: number, w: number, lo: numbe
 }
 
 /** Distinct colours for cluster ids (golden-angle hues), brighter for voted clusters. */
-function clusterMap(labels: Int32Array, voted: Uint8Array, g: number, h: number, w: number): Float32Array {
+function clusterMap(labels: Int32Array, voted: Uint8Array, gh: number, gw: number, h: number, w: number): Float32Array {
   const out = new Float32Array(3 * h * w);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const p = Math.floor((y * g) / h) * g + Math.floor((x * g) / w);
+      const p = Math.floor((y * gh) / h) * gw + Math.floor((x * gw) / w);
       const hue = (labels[p]! * 137.508) % 360;
       const [r, gg, b] = hsl(hue, 0.65, voted[p] ? 0.6 : 0.3);
       out[y * w + x] = r;
@@ -83,6 +83,7 @@ export async function maskDebugSections(
   windows: readonly WindowMasks[],
   folder = "debug_files",
   heading: (wi: number, win: WindowMasks["window"]) => string = (wi, win) => `window ${wi + 1}: inputs ${win.inputs.map((f) => clip.frames[f]!.name).join(", ")}`,
+  renderNote = "the model, from the window's two inputs",
 ): Promise<ReportSection[]> {
   const { h, w } = clip;
   const scale = w <= 32 ? 4 : w < 128 ? 2 : 1;
@@ -91,26 +92,28 @@ export async function maskDebugSections(
     const st = result.stages;
     const t = win.targets.length;
     const n = st.feat.length / t;
-    const g = Math.round(Math.sqrt(n));
+    // the patch grid has the frame's aspect (square patches): gw / gh = w / h
+    const gw = Math.round(Math.sqrt((n * w) / h));
+    const gh = n / gw;
     const slice = <T extends Float32Array | Uint8Array | Int32Array>(a: T, j: number) => a.subarray(j * n, (j + 1) * n) as T;
     const ranges = { feat: range(st.feat), ssim: range(st.ssim), mse: range(st.mse) };
     const rows: { label: string; note?: string; tiles: Tile[] }[] = [
       { label: "frame", tiles: win.targets.map((f) => ({ kind: "rgb", image: clip.frames[f]!.image })) },
-      { label: "static rendering", note: "the model, from the window's two inputs", tiles: renders.map((image) => ({ kind: "rgb", image })) },
+      { label: "static rendering", note: renderNote, tiles: renders.map((image) => ({ kind: "rgb", image })) },
       ...(["feat", "ssim", "mse"] as const).map((k) => ({
         label: { feat: "feature dissimilarity", ssim: "SSIM dissimilarity", mse: "colour residual" }[k],
         note: `${ranges[k][0].toPrecision(2)}–${ranges[k][1].toPrecision(2)}`,
-        tiles: win.targets.map((_, j): Tile => ({ kind: "rgb", image: colourMap(slice(st[k], j), g, h, w, ranges[k][0], ranges[k][1]) })),
+        tiles: win.targets.map((_, j): Tile => ({ kind: "rgb", image: colourMap(slice(st[k], j), gh, gw, h, w, ranges[k][0], ranges[k][1]) })),
       })),
-      { label: "fused evidence", note: "z-scores, −1 (blue) … 4 (red)", tiles: win.targets.map((_, j) => ({ kind: "rgb", image: colourMap(slice(st.evidence, j), g, h, w, -1, 4) })) },
+      { label: "fused evidence", note: "z-scores, −1 (blue) … 4 (red)", tiles: win.targets.map((_, j) => ({ kind: "rgb", image: colourMap(slice(st.evidence, j), gh, gw, h, w, -1, 4) })) },
     ];
     if (st.clusters.length > 0) {
       rows.push({
         label: "k-means clusters",
         note: "voted clusters bright",
-        tiles: win.targets.map((_, j) => ({ kind: "rgb", image: clusterMap(slice(st.clusters, j), slice(st.voted, j), g, h, w) })),
+        tiles: win.targets.map((_, j) => ({ kind: "rgb", image: clusterMap(slice(st.clusters, j), slice(st.voted, j), gh, gw, h, w) })),
       });
-      rows.push({ label: "voted clusters", tiles: win.targets.map((_, j) => ({ kind: "mask", mask: upsampleNearest(slice(st.voted, j), g, g, h, w) })) });
+      rows.push({ label: "voted clusters", tiles: win.targets.map((_, j) => ({ kind: "mask", mask: upsampleNearest(slice(st.voted, j), gh, gw, h, w) })) });
     }
     rows.push(
       { label: "patch mask", tiles: st.upsampled.map((mask) => ({ kind: "mask", mask })) },

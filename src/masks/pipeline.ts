@@ -3,8 +3,8 @@
  * for `--debug`: dissimilarity maps (features, SSIM, colour residual) pooled to the patch grid → z-scores → fusion →
  * k-means over patch descriptors of all frames → cluster vote → pixel refinement (morphology, small blobs, GrabCut).
  * Works at patch resolution until the last stage. The backbone runs outside (masks/ does not import features/): the
- * caller passes patch features of the real targets and of the static renderings, as host arrays [f, c, g·g] (c
- * channels on a g × g grid, g = h / patch).
+ * caller passes patch features of the real targets and of the static renderings, as host arrays [f, c, gh·gw] (c
+ * channels on a gh × gw grid of square patches, gh = h / patch, gw = w / patch; frames need not be square).
  *
  * Two settings: `OFFICIAL_PSEUDO` is SPEC §5 as the official code has it (DINOv3-7B at 256²), and `DEFAULT_PSEUDO`
  * is ours, tuned on training-range synthetic scenes at 64² with the bundled MobileNetV2 (RESULTS.md has the
@@ -79,11 +79,19 @@ export type PseudoMaskInput = {
   renders: Float32Array[];
   h: number;
   w: number;
-  /** Patch features [f, c, g·g] of the targets and the renderings. */
+  /** Patch features [f, c, gh·gw] of the targets and the renderings. */
   featTargets: Float32Array;
   featRenders: Float32Array;
   channels: number;
+  /** Patch grid rows gh (h / grid pixels per patch); also its columns unless `gridW` says otherwise. */
   grid: number;
+  /** Patch grid columns gw for non-square frames (w / gw = h / gh); default `grid`. */
+  gridW?: number;
+  /**
+   * The frames the pixel stages (morphology, GrabCut) run on, when not the targets at h × w: e.g. the targets at
+   * their full size while the patch stages ran at a smaller working size. Masks come out at this size.
+   */
+  refineAt?: { images: Float32Array[]; h: number; w: number };
 };
 
 export type PseudoMaskResult = {
@@ -107,10 +115,12 @@ export type PseudoMaskResult = {
 /** Runs the pipeline on one sample. */
 export async function pseudoMasks(input: PseudoMaskInput, options: Partial<PseudoMaskOptions> = {}): Promise<PseudoMaskResult> {
   const o = { ...DEFAULT_PSEUDO, ...options };
-  const { targets, renders, h, w, channels: c, grid: g } = input;
+  const { targets, renders, h, w, channels: c, grid: gh } = input;
+  const gw = input.gridW ?? gh;
   const f = targets.length;
-  const n = g * g;
-  const s = h / g;
+  const n = gh * gw;
+  const s = h / gh;
+  if (w / gw !== s || !Number.isInteger(s)) throw new Error(`pseudoMasks: ${w}×${h} frames do not split into a ${gw}×${gh} grid of square patches`);
   // 1. feature dissimilarity 1 − cos per patch
   const feat = featureCosineDissimilarity(input.featTargets, input.featRenders, f, c, n);
   // 2. SSIM dissimilarity and the colour residual pooled to the grid
@@ -156,7 +166,10 @@ export async function pseudoMasks(input: PseudoMaskInput, options: Partial<Pseud
   const upsampled: Uint8Array[] = [];
   const morphology: Uint8Array[] = [];
   for (let fr = 0; fr < f; fr++) {
-    const r = await refineMask(patchMask.subarray(fr * n, (fr + 1) * n), g, g, targets[fr]!, h, w, o.refine);
+    const at = input.refineAt;
+    const r = at
+      ? await refineMask(patchMask.subarray(fr * n, (fr + 1) * n), gh, gw, at.images[fr]!, at.h, at.w, o.refine)
+      : await refineMask(patchMask.subarray(fr * n, (fr + 1) * n), gh, gw, targets[fr]!, h, w, o.refine);
     masks.push(r.final);
     upsampled.push(r.upsampled);
     morphology.push(r.morphology);

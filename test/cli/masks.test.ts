@@ -95,10 +95,10 @@ describe("wildrayzer masks (the motion estimator)", () => {
   });
 });
 
-describe("wildrayzer masks --pseudo", () => {
+describe("wildrayzer masks --pseudo --renderer model", () => {
   it("writes a 0/255 mask per frame at the input's size, masks.json and a debug page whose images exist", async () => {
     const out = join(dir, "out");
-    const r = await runCli(["masks", "--pseudo", "--input", scene, "--out", out, "--debug", "--quiet"]);
+    const r = await runCli(["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", out, "--debug", "--quiet"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /wrote 8 masks/);
     assert.match(r.stdout, /mIoU against the clip's own masks \d\.\d{3}/);
@@ -126,9 +126,12 @@ describe("wildrayzer masks --pseudo", () => {
   it("bad input: one line, exit 2, nothing written", async () => {
     const cases: [string[], RegExp][] = [
       [["masks", "--input", scene, "--out", join(dir, "x1"), "--ckpt", "models/small.safetensors"], /small\.safetensors: a stage-1 RayZer without a motion estimator; use --pseudo/],
-      [["masks", "--pseudo", "--input", short, "--out", join(dir, "x2")], /4 frames, but masks need at least 6/],
-      [["masks", "--pseudo", "--input", scene, "--out", join(dir, "x3"), "--ckpt", join(dir, "nope.safetensors")], /nope\.safetensors/],
-      [["masks", "--pseudo", "--input", scene, "--out", join(dir, "x4"), "--size", "64"], /works at 32×32/],
+      [["masks", "--pseudo", "--renderer", "model", "--input", short, "--out", join(dir, "x2")], /4 frames, but masks need at least 6/],
+      [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x3"), "--ckpt", join(dir, "nope.safetensors")], /nope\.safetensors/],
+      [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x4"), "--size", "64"], /works at 32×32/],
+      [["masks", "--pseudo", "--renderer", "warp", "--input", scene, "--out", join(dir, "x5"), "--size", "64"], /--size: the warp renderer works at the input's full size/],
+      [["masks", "--pseudo", "--renderer", "warp", "--input", scene, "--out", join(dir, "x6"), "--ckpt", join(dir, "nope.safetensors")], /--ckpt: the warp renderer uses no model/],
+      [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x7"), "--spacing", "2"], /options of --pseudo --renderer warp/],
     ];
     for (const [args, pattern] of cases) {
       const r = await runCli(args);

@@ -155,6 +155,21 @@ describe("image folders", () => {
     assert.ok(c.warnings.some((x) => /converted/.test(x)), `a warning says what was converted: ${c.warnings}`);
   });
 
+  it("native: every frame at its own full size (not square), pixels untouched; mixed sizes are an error", async () => {
+    const d = fresh("native");
+    for (let i = 0; i < 2; i++) writeFileSync(join(d, `${i}.png`), await png(24, 10, (x, y) => [x * 10, y * 20, 50 + i]));
+    const c = await readClip(d, { size: 16, native: true });
+    assert.deepEqual([c.w, c.h], [24, 10]);
+    assert.deepEqual(c.crops[0]!.region, { x0: 0, y0: 0, w: 24, h: 10 });
+    const n = 24 * 10;
+    const img = c.frames[1]!.image;
+    assert.equal(img[3 * 24 + 7], Math.fround((7 * 10) / 255), "R at (7, 3)");
+    assert.equal(img[n + 3 * 24 + 7], Math.fround((3 * 20) / 255), "G at (7, 3)");
+    assert.equal(img[2 * n], Math.fround(51 / 255), "B of frame 1");
+    writeFileSync(join(d, "2.png"), await png(20, 10, () => [0, 0, 0]));
+    await rejectsLine(readClip(d, { size: 16, native: true }), /different sizes .*one size/);
+  });
+
   it("mixed frame sizes: a warning by default, an error with strict", async () => {
     const d = fresh("mixed");
     writeFileSync(join(d, "0.png"), await png(40, 30, () => [10, 20, 30]));

@@ -1,7 +1,7 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { arr, assertClose, engine, np, randValues, values } from "../helpers/engine.ts";
-import { grad, jit, random, type Array as JArray } from "@jax-js/jax";
+import { grad, jit, makeJaxpr, random, type Array as JArray } from "@jax-js/jax";
 import { makeRng } from "../../src/engine/rng.ts";
 import { WildrayzerError } from "../../src/engine/errors.ts";
 import { abstractParamCount, dispose, namedLeaves, paramCount, rebuild, ref } from "../../src/engine/params.ts";
@@ -142,6 +142,17 @@ describe("motion config", () => {
     for (const name of ["small", "paper"] as const) {
       const c = MOTION_PRESETS[name];
       assert.equal(abstractParamCount((k) => initMotionEstimator(k, c)), count(c), name);
+    }
+  });
+  it("the small and paper presets map their token grids to full-size logits (traced abstractly, no compute)", () => {
+    for (const [name, g, gf, size] of [["small", 4, 8, 32], ["paper", 16, 16, 256]] as const) {
+      const c = MOTION_PRESETS[name];
+      const traced = makeJaxpr((k: JArray) =>
+        runMotionEstimator(initMotionEstimator(k, c), np.zeros([1, 2, c.featureChannels, gf, gf]), np.zeros([1, 2, g * g, c.tokenWidth]), np.zeros([1, 2, g * g, c.tokenWidth]), c),
+      )(random.key(0));
+      const outs = (traced.jaxpr as unknown as { jaxpr: { outs: { aval: { shape: number[] } }[] } }).jaxpr.outs.map((o) => o.aval.shape);
+      traced.jaxpr.dispose();
+      assert.deepEqual(outs, [[1, 2, size, size]], name);
     }
   });
 });

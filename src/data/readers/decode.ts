@@ -30,18 +30,24 @@ async function rgbFull(bytes: Uint8Array, file: string): Promise<{ data: Uint8Ar
   });
 }
 
-/** An image file → planar float RGB [3, size, size] in [0, 1] and its crop map. */
-export async function decodeFrameToWorking(bytes: Uint8Array, file: string, size: number, policy: CropPolicy): Promise<WorkingFrame> {
+/**
+ * An image file → planar float RGB [3, size, size] in [0, 1] and its crop map; with `size` "native", the whole frame
+ * at its own size (the crop map is then the identity).
+ */
+export async function decodeFrameToWorking(bytes: Uint8Array, file: string, size: number | "native", policy: CropPolicy): Promise<WorkingFrame> {
   const full = await rgbFull(bytes, file);
-  const crop = computeCrop(full.h, full.w, size, size, policy);
-  const out = await wrap(file, () =>
-    sharp(full.data, { raw: { width: full.w, height: full.h, channels: 3 } })
-      .extract({ left: crop.region.x0, top: crop.region.y0, width: crop.region.w, height: crop.region.h })
-      .resize(size, size, { fit: "fill", kernel: "lanczos3" })
-      .raw()
-      .toBuffer(),
-  );
-  const n = size * size;
+  const crop = size === "native" ? computeCrop(full.h, full.w, full.h, full.w, "stretch") : computeCrop(full.h, full.w, size, size, policy);
+  const out =
+    size === "native"
+      ? full.data
+      : await wrap(file, () =>
+          sharp(full.data, { raw: { width: full.w, height: full.h, channels: 3 } })
+            .extract({ left: crop.region.x0, top: crop.region.y0, width: crop.region.w, height: crop.region.h })
+            .resize(size, size, { fit: "fill", kernel: "lanczos3" })
+            .raw()
+            .toBuffer(),
+        );
+  const n = crop.size.h * crop.size.w;
   const image = new Float32Array(3 * n);
   for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) image[c * n + i] = out[3 * i + c]! / 255;
   return { image, crop, ...(full.kind ? { note: `${full.kind} image converted to 8-bit RGB` } : {}) };

@@ -11,7 +11,7 @@
  * | image files (JPEG, PNG, WebP, TIFF)                    | images  |       |         |
  *
  * Frames are listed in natural order (`img2` before `img10`), subsampled by `stride` and `maxFrames`, and each is
- * brought to the working size by the crop policy of `crop.ts`. Every bad input is a one-line `WildrayzerError`
+ * brought to the working size by the crop policy of `crop.ts` (or kept at its own size with `native`). Every bad input is a one-line `WildrayzerError`
  * naming the file and the problem (exit 2); nothing is written.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -107,7 +107,7 @@ async function decodeSources(path: string, format: ClipFormat, sources: readonly
   const notes = new Set<string>();
   for (const s of sources) {
     const bytes = s.bytes ?? readFileChecked(s.file, "a frame image");
-    const wf = await decodeFrameToWorking(bytes, s.file, opts.size, opts.crop);
+    const wf = await decodeFrameToWorking(bytes, s.file, opts.native ? "native" : opts.size, opts.crop);
     if (wf.note) notes.add(wf.note);
     const frame: Frame = { name: s.name, image: wf.image };
     if (s.maskFile) frame.mask = await decodeMaskToWorking(readFileChecked(s.maskFile, "a mask image"), s.maskFile, wf.crop);
@@ -118,13 +118,14 @@ async function decodeSources(path: string, format: ClipFormat, sources: readonly
   const sizes = new Set(crops.map((c) => `${c.orig.w}×${c.orig.h}`));
   if (sizes.size > 1) {
     const list = [...sizes].join(", ");
+    if (opts.native) throw new WildrayzerError(`${path}: frames have different sizes (${list}); working at the input's full size needs frames of one size`);
     if (opts.strict) throw new WildrayzerError(`${path}: frames have different sizes (${list}); drop --strict to crop and resize each on its own`);
     warnings.push(`frames have different sizes (${list}); each was cropped and resized on its own`);
   }
   return {
     name: basename(path, extname(path)),
-    h: opts.size,
-    w: opts.size,
+    h: crops[0]!.size.h,
+    w: crops[0]!.size.w,
     frames,
     format,
     source: path,
@@ -261,8 +262,9 @@ async function readSceneClip(path: string, opts: Opts): Promise<Clip> {
   const keep = subsample(scene.frames, opts);
   if (keep.length < 2) throw new WildrayzerError(`${path}: ${keep.length === 0 ? "no frames" : "only one frame"} found; a clip needs at least 2`);
   const warnings: string[] = [];
-  const crop = computeCrop(scene.h, scene.w, opts.size, opts.size, opts.crop);
-  const same = scene.h === opts.size && scene.w === opts.size;
+  const [oh, ow] = opts.native ? [scene.h, scene.w] : [opts.size, opts.size];
+  const crop = computeCrop(scene.h, scene.w, oh, ow, opts.native ? "stretch" : opts.crop);
+  const same = scene.h === oh && scene.w === ow;
   const frames: Frame[] = [];
   for (const f of keep) {
     if (same) {
@@ -279,7 +281,7 @@ async function readSceneClip(path: string, opts: Opts): Promise<Clip> {
     frames.push(out);
   }
   if (!same && keep.some((f) => f.depth)) warnings.push("depth maps were dropped (the scene is not at the working size)");
-  return { ...scene, h: opts.size, w: opts.size, frames, format: "scene", source: path, crops: keep.map(() => crop), crop: opts.crop, warnings };
+  return { ...scene, h: oh, w: ow, frames, format: "scene", source: path, crops: keep.map(() => crop), crop: opts.crop, warnings };
 }
 
 function stem(file: string): string {

@@ -22,6 +22,7 @@ import { maskDebugSections } from "../eval/maskReport.ts";
 import { buildReport, writeReport } from "../eval/report.ts";
 import { maskIou, DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
+import { addOfficialOptions, type OfficialFlags } from "./officialOptions.ts";
 import { DEFAULT_MODEL, DEFAULT_WILDRAYZER } from "../model/loadFile.ts";
 import type { Clip } from "../data/clip.ts";
 import { clipWindows } from "../data/sampling.ts";
@@ -36,7 +37,7 @@ import { DEFAULT_WARP } from "../pipeline/warpRenderer.ts";
 
 const SETTINGS = ["ours", "official"] as const;
 const RENDERERS = ["model", "warp"] as const;
-type MasksFlags = ClipFlags & {
+type MasksFlags = ClipFlags & OfficialFlags & {
   pseudo: boolean;
   ckpt?: string;
   input: string;
@@ -115,7 +116,7 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (SPEC §5)").choices(SETTINGS).default("ours"))
     .option("--debug", "also write debug.html with every intermediate map of every window", false)
     .addOption(runtimeOption());
-  addClipOptions(cmd).action(async (flags: MasksFlags) => {
+  addOfficialOptions(addClipOptions(cmd)).action(async (flags: MasksFlags) => {
     const g = globals();
     if ((flags.neighbours !== undefined || flags.spacing !== undefined) && !(flags.pseudo && flags.renderer === "warp")) {
       throw new WildrayzerError("--neighbours/--spacing: options of --pseudo --renderer warp");

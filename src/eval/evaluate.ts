@@ -18,7 +18,7 @@ import { relativeToFirst } from "../geometry/poses.ts";
 import { rotationAngleDeg } from "../geometry/rotations.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
-import { makeForward } from "../pipeline/forward.ts";
+import { makeInferenceForward } from "../pipeline/forward.ts";
 import type { Runtime } from "../pipeline/onnxForward.ts";
 import { blendCeilings } from "./blendOracle.ts";
 import { meanFinite, psnrHost } from "./metrics.ts";
@@ -78,7 +78,7 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
       : heldOutSamples(seedList.slice(start, start + count), data, model);
     return { scenes: got.scenes, orders: got.orders.map(keepViews) };
   };
-  const forward = makeForward(model, opts.runtime);
+  const forward = makeInferenceForward(model, opts.runtime);
   const acc = { model: [] as number[], near: [] as number[], mean: [] as number[], ident: [] as number[], truth: [] as number[] };
   const accS = { model: [] as number[], near: [] as number[], mean: [] as number[] };
   const accSsim = { model: [] as number[], near: [] as number[], mean: [] as number[] };
@@ -185,7 +185,7 @@ export type Prediction = {
 export async function predictHeldOut(params: RayZerParams, model: ModelConfig, data: SynthConfig, seeds: readonly number[], runtime?: Runtime): Promise<Prediction[]> {
   const { scenes, orders } = heldOutSamples(seeds, data, model);
   const host = packBatch(scenes, orders);
-  const forward = makeForward(model, runtime);
+  const forward = makeInferenceForward(model, runtime);
   const { renders: r, c2w: cams } = await forward.estimate(params, host.images, host.shape);
   forward.dispose();
   const [, v, , h, w] = host.shape;

@@ -16,7 +16,7 @@ import type { RayZerParams } from "../model/rayzer.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import type { PseudoMaskOptions, PseudoMaskResult } from "../masks/pipeline.ts";
 import { maskWindows, type MaskWindow } from "./windows.ts";
-import { makeForward } from "./forward.ts";
+import { makeInferenceForward } from "./forward.ts";
 import type { Runtime } from "./onnxForward.ts";
 import { pseudoLabels, type MaskTap } from "./pseudoLabels.ts";
 
@@ -44,7 +44,7 @@ export async function clipPseudoMasks(
   if (clip.frames.length < v) throw new WildrayzerError(`${clip.name}: ${clip.frames.length} frames, but masks need at least ${v} (2 inputs + ${v - 2} targets per window)`);
   const windows = maskWindows(clip.frames.length, v);
   const img = 3 * h * w;
-  const forward = makeForward(model, opts.runtime);
+  const forward = makeInferenceForward(model, opts.runtime);
   const masks: (Uint8Array | undefined)[] = new Array(clip.frames.length);
   const out: WindowMasks[] = [];
   try {

@@ -15,7 +15,7 @@ import { cameraPath } from "../geometry/poses.ts";
 import type { Scene } from "../data/scene.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
-import { makeForward, type Forward, type Shape5 } from "./forward.ts";
+import { makeInferenceForward, type Forward, type Shape5 } from "./forward.ts";
 import type { Runtime } from "./onnxForward.ts";
 
 export const PATH_KINDS = ["interpolate", "orbit"] as const;
@@ -125,7 +125,7 @@ export async function renderNovelViews(
   scene: Scene,
   opts: { path: PathKind; frames: number; runtime?: Runtime; onProgress?: (done: number, total: number) => void },
 ): Promise<RenderOutput> {
-  const forward = makeForward(model, opts.runtime);
+  const forward = makeInferenceForward(model, opts.runtime);
   try {
     const est = await estimateClip(params, model, scene, forward);
     const path = opts.path === "interpolate" ? interpolatePath(est.cameras, opts.frames) : orbitPath(est.estimated[0]!, est.estimated[1]!, opts.frames);

@@ -21,6 +21,8 @@ import { registerExport } from "./export.ts";
 import { registerCompare } from "./compare.ts";
 import { registerMasks } from "./masks.ts";
 import { registerRun } from "./run.ts";
+import { registerView } from "./view.ts";
+import { registerConvert } from "./convert.ts";
 
 /** Options every command sees (set before or after the command name). */
 
@@ -63,6 +65,8 @@ export function buildProgram(): Command {
   registerCompare(program, globals);
   registerMasks(program, globals);
   registerRun(program, globals);
+  registerView(program, globals);
+  registerConvert(program, globals);
   return program;
 }
 

@@ -22,6 +22,7 @@ import { maskDebugSections } from "../eval/maskReport.ts";
 import { buildReport, writeReport } from "../eval/report.ts";
 import { maskIou, DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
+import { addOfficialOptions, type OfficialFlags } from "./officialOptions.ts";
 import { DEFAULT_MODEL, DEFAULT_WILDRAYZER } from "../model/loadFile.ts";
 import type { Clip } from "../data/clip.ts";
 import { clipWindows } from "../data/sampling.ts";
@@ -29,6 +30,8 @@ import { clipMotionMasks, MOTION_THRESHOLD } from "../pipeline/motion.ts";
 import { MASK_TAP } from "../pipeline/pseudoLabels.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
+import { pickRuntime, runtimeOption } from "./runtime.ts";
+import type { Runtime } from "../pipeline/onnxForward.ts";
 import { runWarpMasks } from "./warpMasks.ts";
 import { checkOutDir, OUT_HELP, type Owned } from "./outDir.ts";
 import { DEFAULT_WARP } from "../pipeline/warpRenderer.ts";
@@ -37,7 +40,7 @@ const SETTINGS = ["ours", "official"] as const;
 /** What `masks` owns in its output folder: its per-frame PNGs, masks.json and the debug page. */
 export const MASKS_OUTPUTS: Owned = { names: ["masks.json", "debug.html", "debug_files"], matches: (name) => name.toLowerCase().endsWith(".png") };
 const RENDERERS = ["model", "warp"] as const;
-type MasksFlags = ClipFlags & {
+type MasksFlags = ClipFlags & OfficialFlags & {
   pseudo: boolean;
   ckpt?: string;
   input: string;
@@ -47,6 +50,7 @@ type MasksFlags = ClipFlags & {
   renderer: (typeof RENDERERS)[number];
   neighbours?: string;
   spacing?: string;
+  runtime?: Runtime;
 };
 
 /**
@@ -114,8 +118,9 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     .option("--neighbours <n>", `--pseudo --renderer warp: aligned neighbours per target (default ${DEFAULT_WARP.neighbours})`)
     .option("--spacing <n>", `--pseudo --renderer warp: frames between neighbours (default ${DEFAULT_WARP.spacing})`)
     .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (SPEC §5)").choices(SETTINGS).default("ours"))
-    .option("--debug", "also write debug.html with every intermediate map of every window", false);
-  addClipOptions(cmd).action(async (flags: MasksFlags) => {
+    .option("--debug", "also write debug.html with every intermediate map of every window", false)
+    .addOption(runtimeOption());
+  addOfficialOptions(addClipOptions(cmd)).action(async (flags: MasksFlags) => {
     const g = globals();
     if ((flags.neighbours !== undefined || flags.spacing !== undefined) && !(flags.pseudo && flags.renderer === "warp")) {
       throw new WildrayzerError("--neighbours/--spacing: options of --pseudo --renderer warp");
@@ -141,6 +146,7 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     try {
       r = await clipPseudoMasks(params, model, clip, fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, {
         options,
+        runtime: pickRuntime(flags.runtime, g.device),
         onProgress: (done, total) => progress.update(done, `window ${done}/${total}`),
       });
     } finally {

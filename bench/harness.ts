@@ -105,13 +105,17 @@ async function timeCase(file: string, c: BenchCase, quick: boolean, device: Devi
   const p = await c.setup();
   const release = p.release ?? ((out: Outputs) => tree.dispose(out as never));
   const times: number[] = [];
+  const cpu: number[] = [];
   let load: (() => number | null) | null = null;
   for (let i = 0; i < warmup + reps; i++) {
     if (i === warmup) load = startLoadProbe();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const out = await p.call();
     await blockUntilReady(out);
     const ms = performance.now() - t0;
+    const c = process.cpuUsage(c0);
+    if (i >= warmup) cpu.push((c.user + c.system) / 1000);
     release(out);
     if (i >= warmup) times.push(ms);
   }
@@ -133,5 +137,6 @@ async function timeCase(file: string, c: BenchCase, quick: boolean, device: Devi
     peakRssMB: process.resourceUsage().maxRSS / 1024, // maxRSS is in kB
     wasmHeapMB: wasmHeapBytes() / 2 ** 20,
     otherCores,
+    cpuMs: median(cpu),
   };
 }

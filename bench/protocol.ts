@@ -49,6 +49,8 @@ export type BenchRow = {
    * above ~0.2 means the row was measured on a shared machine and is slower than it should be.
    */
   otherCores: number | null;
+  /** Median CPU time of the process (all its threads) per timed call, ms: the work done, less sensitive to load than `ms`. */
+  cpuMs?: number;
 };
 
 /** Key of a case, unique within its file; `--only` matches a substring of `file/key`. */

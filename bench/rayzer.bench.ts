@@ -17,6 +17,9 @@ import { initRayZer, runRayZer, type RayZerParams } from "../src/model/rayzer.ts
 import { RUN_PRESETS } from "../src/train/config.ts";
 import { trainBatch } from "../src/train/batches.ts";
 import { makeStage1Steps, type Stage1Batch } from "../src/train/step.ts";
+import { OnnxRayZer } from "../src/pipeline/onnxForward.ts";
+import type { HostParams } from "../src/model/onnxExport.ts";
+import { namedLeaves } from "../src/engine/params.ts";
 import { randomArray, runBenchFile, type BenchCase, type Prepared } from "./harness.ts";
 
 const RUN = RUN_PRESETS.small;
@@ -93,6 +96,25 @@ const forwardCase: BenchCase = {
   },
 };
 
+/**
+ * The same forward on ONNX Runtime (src/pipeline/onnxForward.ts: the graph of src/model/onnxExport.ts, native
+ * kernels, `WRZ_THREADS` intra-op threads), host images in and host renders out, as `eval` runs it.
+ */
+const forwardOnnxCase: BenchCase = {
+  name: "small forward onnx",
+  shape: `${SHAPE} t${M.views - M.inputViews}`,
+  gflop: rayzerForwardGflop(M, B, M.views - M.inputViews),
+  reps: { full: 15, quick: 3 },
+  warmup: { full: 2, quick: 1 },
+  async setup(): Promise<Prepared> {
+    const host = trainBatch(RUN, 0);
+    const params = initRayZer(random.key(0), M);
+    const onnx = await OnnxRayZer.create(params, M);
+    dispose(params);
+    return { call: () => onnx.run(host.images, host.shape).then(() => []), release: () => {}, teardown: () => void onnx.dispose() };
+  },
+};
+
 /** One scene, `views − inputs` novel views per call with given cameras (what `render` does); reported per call. */
 const renderCase: BenchCase = {
   name: `small render ${M.views - M.inputViews} views jit`,
@@ -166,4 +188,44 @@ const paperForwardCase: BenchCase = {
   },
 };
 
-await runBenchFile("rayzer", [trainCase(false), trainCase(true), forwardCase, renderCase, paperForwardCase]);
+/**
+ * Host parameters of `cfg`'s shapes (found abstractly), seeded uniform ±0.02, without jax-js arrays: the paper
+ * model's 237 M parameters go straight to ONNX Runtime.
+ */
+function hostOnlyParams(cfg: ModelConfig, seed: number): HostParams {
+  const traced = makeJaxpr((k: JArray) => initRayZer(k, cfg) as never)(random.key(0));
+  const outs = (traced.jaxpr as unknown as { jaxpr: { outs: { aval: { shape: number[] } }[] } }).jaxpr.outs;
+  const shapes = outs.map((o) => [...o.aval.shape]);
+  traced.jaxpr.dispose();
+  // names in tree order: unflatten placeholder leaves that look like arrays to namedLeaves
+  const fake = shapes.map((shape) => ({ shape, dtype: "float32", dispose: () => {} }));
+  const named = namedLeaves(tree.unflatten(traced.treedef, fake as never) as never);
+  const rng = makeRng(seed);
+  const out: HostParams = new Map();
+  for (const [name, leaf] of named) {
+    const data = new Float32Array(leaf.shape.reduce((p, d) => p * d, 1));
+    for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-0.02, 0.02);
+    out.set(name, { data, shape: [...leaf.shape] });
+  }
+  return out;
+}
+
+/** The paper model's forward (as `paper forward jit`) on ONNX Runtime: it runs on the CPU, outside the wasm heap. */
+const paperForwardOnnxCase: BenchCase = {
+  name: "paper forward onnx",
+  shape: paperForwardCase.shape,
+  gflop: paperForwardCase.gflop,
+  reps: { full: 3, quick: 1 },
+  warmup: { full: 1, quick: 1 },
+  // ~1 min a call on one core: run it at 2+ threads only, to keep `npm run bench` within minutes
+  skip: (_device, threads) => (threads < 2 ? "~2 TFLOP a call: run at 2 or more threads" : null),
+  async setup(): Promise<Prepared> {
+    const rng = makeRng(1);
+    const shape = [1, PAPER.views, 3, PAPER.imageSize, PAPER.imageSize];
+    const images = Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => rng.uniform(0, 1));
+    const onnx = await OnnxRayZer.fromHost(hostOnlyParams(PAPER, 2), PAPER);
+    return { call: () => onnx.run(images, shape).then(() => []), release: () => {}, teardown: () => void onnx.dispose() };
+  },
+};
+
+await runBenchFile("rayzer", [trainCase(false), trainCase(true), forwardCase, forwardOnnxCase, renderCase, paperForwardCase, paperForwardOnnxCase]);

@@ -39,7 +39,12 @@ import torch.nn.functional as F
 SMALL = dict(
     image_size=32, patch=8, d=128, heads=4, mlp_ratio=4, eps=1e-5, views=6, input_views=2,
     layers=dict(camera=2, encoder=2, renderer=2), scene_tokens=32, renderer_reads="latentAndInputs",
-    view_index_embedding=False, focal_init=1.25, camera_registers=2,
+    view_index_embedding=True, focal_init=1.25, camera_registers=2,
+)
+# src/model/config.ts MODEL_PRESETS.paper (forward timing only: --preset paper --mode forward)
+PAPER = dict(
+    SMALL, image_size=256, patch=16, d=768, heads=12, views=8, layers=dict(camera=12, encoder=8, renderer=12),
+    scene_tokens=768, renderer_reads="latent", view_index_embedding=True, camera_registers=0,
 )
 SMALL_TRAIN = dict(
     steps=3600, batch=8, lr=5e-4, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.05, clip_norm=1.0,
@@ -541,14 +546,20 @@ def blas_check(threads):
     print("BLAS mapped:", *loaded_blas(), sep="\n  ")
 
 
+CPU_MS = []  # CPU time (all threads of the process) of each timed call of the last time_calls
+
+
 def time_calls(fn, warmup, reps):
     for _ in range(warmup):
         fn()
     ms = []
+    CPU_MS.clear()
     for _ in range(reps):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
         ms.append((time.perf_counter() - t0) * 1e3)
+        CPU_MS.append((time.process_time() - c0) * 1e3)
     return ms
 
 
@@ -561,6 +572,7 @@ def main():
     ap.add_argument("--mode", choices=["train", "forward", "both"], default="both")
     ap.add_argument("--with-inputs", action="store_true", help="train step also renders the input views (+inputs row)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--preset", choices=["small", "paper"], default="small", help="model size (paper: forward only)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--blas-check", action="store_true", help="time a 1024² matmul and list the mapped BLAS, then exit")
     ap.add_argument("--check", metavar="REF.bin", help="compare with bench/peers/export_reference.ts's output, then exit")
@@ -575,13 +587,15 @@ def main():
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    cfg, tc = SMALL, SMALL_TRAIN
+    cfg, tc = (PAPER if args.preset == "paper" else SMALL), SMALL_TRAIN
+    if args.preset == "paper" and args.mode != "forward":
+        sys.exit("--preset paper: forward only (--mode forward)")
     model = RayZer(cfg)
     n_params = sum(p.numel() for p in model.parameters())
     g = torch.Generator().manual_seed(args.seed)
     images = torch.rand(args.batch, cfg["views"], 3, cfg["image_size"], cfg["image_size"], generator=g)
 
-    result = {"peer": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch,
+    result = {"peer": "pytorch", "preset": args.preset, "torch": torch.__version__, "threads": torch.get_num_threads(), "batch": args.batch,
               "train_ms_median": None, "forward_ms_median": None, "params": n_params,
               "blas": loaded_blas(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
@@ -594,6 +608,7 @@ def main():
         t = len(trainer.render)
         gf = 3 * forward_gflop(cfg, args.batch, t)
         result.update(train_ms_median=statistics.median(ms), train_ms_min=min(ms), train_gflop=gf, train_targets=t,
+                      train_cpu_ms_median=statistics.median(CPU_MS),
                       losses=[round(float(l), 6) for l, _ in losses])
         log(f"train step b{args.batch} t{t}: median {statistics.median(ms):.1f} ms, min {min(ms):.1f} ms "
             f"({gf / statistics.median(ms) * 1e3:.1f} GFLOP/s); loss {float(losses[0][0]):.5f} → {float(losses[-1][0]):.5f}, "
@@ -609,7 +624,8 @@ def main():
         ms = time_calls(fwd, args.warmup, args.steps)
         t = cfg["views"] - cfg["input_views"]
         gf = forward_gflop(cfg, args.batch, t)
-        result.update(forward_ms_median=statistics.median(ms), forward_ms_min=min(ms), forward_gflop=gf)
+        result.update(forward_ms_median=statistics.median(ms), forward_ms_min=min(ms), forward_gflop=gf,
+                      forward_cpu_ms_median=statistics.median(CPU_MS))
         log(f"forward b{args.batch} t{t}: median {statistics.median(ms):.1f} ms, min {min(ms):.1f} ms "
             f"({gf / statistics.median(ms) * 1e3:.1f} GFLOP/s)")
 

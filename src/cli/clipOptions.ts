@@ -9,7 +9,8 @@ import { CROP_POLICIES, type CropPolicy } from "../data/crop.ts";
 import type { Clip } from "../data/clip.ts";
 import { readClip } from "../data/readers/index.ts";
 import { dispose } from "../engine/params.ts";
-import { loadModel } from "../model/loadFile.ts";
+import { loadAnyModel } from "../model/officialFile.ts";
+import { officialOptionsFrom, type OfficialFlags } from "./officialOptions.ts";
 
 export type ClipFlags = {
   format?: ClipFormat;
@@ -65,11 +66,11 @@ export function clipOptionsFrom(flags: ClipFlags, defaultSize: number): ReadClip
 }
 
 /**
- * Loads the model file `ckpt` and reads `input` at the model's working size (a different `--size` is a user error);
+ * Loads the model file `ckpt` (ours, or official weights: `.pt` or official-layout safetensors) and reads `input` at the model's working size (a different `--size` is a user error);
  * the model's parameters are freed again when reading fails.
  */
-export async function loadModelAndClip(ckpt: string, input: string, flags: ClipFlags): Promise<ReturnType<typeof loadModel> & { clip: Clip }> {
-  const loaded = loadModel(ckpt);
+export async function loadModelAndClip(ckpt: string, input: string, flags: ClipFlags & OfficialFlags): Promise<Awaited<ReturnType<typeof loadAnyModel>> & { clip: Clip }> {
+  const loaded = await loadAnyModel(ckpt, {}, officialOptionsFrom(flags));
   const size = loaded.meta.model.imageSize;
   try {
     const opts = clipOptionsFrom(flags, size);

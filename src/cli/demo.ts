@@ -31,6 +31,7 @@ import { parseRunConfig } from "../train/checkpoint.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
 import { sceneFolderName } from "./synth.ts";
+import { pickRuntime } from "./runtime.ts";
 
 
 const PIPELINE = [
@@ -141,9 +142,10 @@ async function modelResults(file: string, evalScenes: number, g: GlobalOptions, 
   const warmup = parseRunConfig(meta.run, file).train.poseWarmupSteps;
   const progress = createProgress({ label: "model eval", total: evalScenes, quiet: g.quiet });
   const t0 = performance.now();
-  const report = await evaluateStage1(params, model, data, { scenes: evalScenes, onProgress: (d) => progress.update(d) });
+  const runtime = pickRuntime(undefined, g.device);
+  const report = await evaluateStage1(params, model, data, { scenes: evalScenes, runtime, onProgress: (d) => progress.update(d) });
   progress.stop();
-  const predictions = await predictHeldOut(params, model, data, [0, 1, 2].map((i) => HELD_OUT_SEED_START + i));
+  const predictions = await predictHeldOut(params, model, data, [0, 1, 2].map((i) => HELD_OUT_SEED_START + i), runtime);
   dispose(params);
   const f = (x: number) => x.toFixed(2);
   out(

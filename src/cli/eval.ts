@@ -19,12 +19,15 @@ import { readClips } from "../data/readers/index.ts";
 import { clipWindows } from "../data/sampling.ts";
 import { evaluateStage1, type EvalOptions, type EvalReport } from "../eval/evaluate.ts";
 import type { ModelConfig } from "../model/config.ts";
-import { loadModel } from "../model/loadFile.ts";
+import { loadAnyModel } from "../model/officialFile.ts";
+import { addOfficialOptions, officialOptionsFrom, type OfficialFlags } from "./officialOptions.ts";
 import { addClipOptions, clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress } from "./progress.ts";
+import { pickRuntime, runtimeOption } from "./runtime.ts";
+import type { Runtime } from "../pipeline/onnxForward.ts";
 
-type EvalFlags = ClipFlags & { ckpt: string; scenes: string; json: boolean | string; data: string; path?: string; inputs?: string; targets?: string };
+type EvalFlags = ClipFlags & OfficialFlags & { ckpt: string; scenes: string; json: boolean | string; data: string; path?: string; inputs?: string; targets?: string; runtime?: Runtime };
 
 /** `synth`, `synth:A..B` or `synth:A..` (with `scenes` seeds from A): the seeds; null for anything else (a folder). */
 export function parseSynthSpec(spec: string, scenes: number): number[] | null {
@@ -72,17 +75,18 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
   const cmd = program
     .command("eval")
     .description("evaluate a checkpoint against simple baselines: held-out synthetic scenes (default) or real footage")
-    .requiredOption("--ckpt <file>", "a checkpoint written by `wildrayzer train`, or a model file (models/small.safetensors)")
+    .requiredOption("--ckpt <file>", "a checkpoint written by `wildrayzer train`, a model file (models/small.safetensors), or official weights (.pt)")
     .option("--data <spec>", "synth (held-out seeds), synth:FIRST..LAST (given seeds), or a folder: one clip or a folder of clips", "synth")
     .option("--scenes <n>", "synthetic scenes to evaluate (synth and synth:FIRST..)", "64")
     .option("--path <kind>", "synthetic camera paths: walk, pan, jitter (look-around: the view index says nothing), orbit or mixed; default: the checkpoint's")
     .option("--inputs <k>", "input views per sample (must be the model's)")
     .option("--targets <n>", "target views per sample (default: all the model renders, views − inputs)")
-    .option("--json [file]", "the report as one JSON object, on stdout or written to FILE", false);
-  addClipOptions(cmd).action(async (flags: EvalFlags) => {
+    .option("--json [file]", "the report as one JSON object, on stdout or written to FILE", false)
+    .addOption(runtimeOption());
+  addOfficialOptions(addClipOptions(cmd)).action(async (flags: EvalFlags) => {
     const g = globals();
     await startEngine({ device: g.device });
-    const { params, meta } = loadModel(flags.ckpt);
+    const { params, meta } = await loadAnyModel(flags.ckpt, {}, officialOptionsFrom(flags));
     const model = meta.model;
     let r: EvalReport;
     let what: string;
@@ -95,7 +99,7 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
       if (targets !== undefined && targets > room) throw new WildrayzerError(`--targets ${targets}: this model renders at most ${room} targets per sample (${model.views} views, ${model.inputViews} inputs)`);
       const seeds = parseSynthSpec(flags.data, scenes);
       let data: SynthConfig = meta.data;
-      const opts: EvalOptions = { scenes, targets };
+      const opts: EvalOptions = { scenes, targets, runtime: pickRuntime(flags.runtime, g.device) };
       if (seeds) {
         if (flags.path !== undefined) {
           const parsed = SynthConfigSchema.safeParse({ ...data, path: flags.path });

@@ -20,6 +20,8 @@ import { registerRender } from "./render.ts";
 import { registerExport } from "./export.ts";
 import { registerCompare } from "./compare.ts";
 import { registerMasks } from "./masks.ts";
+import { registerView } from "./view.ts";
+import { registerConvert } from "./convert.ts";
 
 /** Options every command sees (set before or after the command name). */
 
@@ -61,6 +63,8 @@ export function buildProgram(): Command {
   registerExport(program, globals);
   registerCompare(program, globals);
   registerMasks(program, globals);
+  registerView(program, globals);
+  registerConvert(program, globals);
   return program;
 }
 

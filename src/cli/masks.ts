@@ -22,15 +22,22 @@ import { maskDebugSections } from "../eval/maskReport.ts";
 import { buildReport, writeReport } from "../eval/report.ts";
 import { maskIou, DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
-import { DEFAULT_MODEL } from "../model/loadFile.ts";
+import { addOfficialOptions, type OfficialFlags } from "./officialOptions.ts";
+import { DEFAULT_MODEL, DEFAULT_WILDRAYZER } from "../model/loadFile.ts";
+import type { Clip } from "../data/clip.ts";
+import { clipWindows } from "../data/sampling.ts";
+import { clipMotionMasks, MOTION_THRESHOLD } from "../pipeline/motion.ts";
+import { MASK_TAP } from "../pipeline/pseudoLabels.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
+import { pickRuntime, runtimeOption } from "./runtime.ts";
+import type { Runtime } from "../pipeline/onnxForward.ts";
 import { runWarpMasks } from "./warpMasks.ts";
 import { DEFAULT_WARP } from "../pipeline/warpRenderer.ts";
 
 const SETTINGS = ["ours", "official"] as const;
 const RENDERERS = ["model", "warp"] as const;
-type MasksFlags = ClipFlags & {
+type MasksFlags = ClipFlags & OfficialFlags & {
   pseudo: boolean;
   ckpt?: string;
   input: string;
@@ -40,26 +47,82 @@ type MasksFlags = ClipFlags & {
   renderer: (typeof RENDERERS)[number];
   neighbours?: string;
   spacing?: string;
+  runtime?: Runtime;
 };
+
+/**
+ * Writes one 0/255 PNG per frame at the input frame's size (zero where the working crop cut away) and masks.json
+ * (`summary`, then per-frame coverage and IoU against the clip's own masks where it has them).
+ */
+async function writeMasks(out: string, clip: Clip, masks: readonly Uint8Array[], summary: Record<string, unknown>) {
+  const frames = [];
+  for (const [f, mask] of masks.entries()) {
+    const frame = clip.frames[f]!;
+    const crop = clip.crops[f]!;
+    writeFileAtomic(join(out, `${frame.name}.png`), await encodeMaskPng(uncropMask(mask, crop), crop.orig.h, crop.orig.w));
+    const coverage = mask.reduce((a, b) => a + b, 0) / mask.length;
+    frames.push({ name: frame.name, coverage: Number(coverage.toFixed(4)), ...(frame.mask ? { iou: Number(maskIou(mask, frame.mask).toFixed(4)) } : {}) });
+  }
+  const withTruth = frames.filter((f) => f.iou !== undefined);
+  const miou = withTruth.length ? withTruth.reduce((a, f) => a + f.iou!, 0) / withTruth.length : undefined;
+  writeFileAtomic(join(out, "masks.json"), `${JSON.stringify({ ...summary, frames, ...(miou !== undefined ? { miouWorkingSize: Number(miou.toFixed(4)) } : {}) }, null, 1)}\n`);
+  return { frames, miou };
+}
+
+/** The default: the motion estimator's masks, one feed-forward pass per window (no rendering is compared). */
+async function motionMasksCommand(flags: MasksFlags, g: GlobalOptions): Promise<void> {
+  const t0 = performance.now();
+  if (flags.debug) throw new WildrayzerError("--debug: the pseudo-mask pipeline's stages (use it with --pseudo)");
+  await startEngine({ device: g.device });
+  const ckpt = flags.ckpt ?? DEFAULT_WILDRAYZER;
+  const { params, meta, clip } = await loadModelAndClip(ckpt, flags.input, flags);
+  const model = meta.model;
+  if (!params.motion || !model.motion) {
+    dispose(params);
+    throw new WildrayzerError(`${ckpt}: a stage-1 RayZer without a motion estimator; use --pseudo with it, or a stage-2 model (train --stage 2 --from ${ckpt})`);
+  }
+  if (clip.frames.length < model.views) {
+    dispose(params);
+    throw new WildrayzerError(`${flags.input}: ${clip.frames.length} frames, but the model needs at least ${model.views} per window`);
+  }
+  for (const warning of clip.warnings) if (!g.quiet) process.stderr.write(`warning: ${warning}\n`);
+  const fx = await loadMobilenetV2();
+  const progress = createProgress({ label: "masks", total: clipWindows(clip.frames.length, model.views).length, quiet: g.quiet });
+  let r;
+  try {
+    r = await clipMotionMasks(params, model, clip, fx, MASK_TAP, { onProgress: (done, total) => progress.update(done, `window ${done}/${total}`) });
+  } finally {
+    dispose(params);
+    fx.dispose();
+  }
+  progress.stop(`${clip.frames.length} frames`);
+  const summary = { input: flags.input, source: "motion estimator", checkpoint: ckpt, step: meta.step, stage: meta.stage, threshold: MOTION_THRESHOLD, workingSize: [clip.w, clip.h] };
+  const { frames, miou } = await writeMasks(flags.out, clip, r.masks, summary);
+  const tail = miou !== undefined ? `; mIoU against the clip's own masks ${miou.toFixed(3)} (working size)` : "";
+  process.stdout.write(`wrote ${frames.length} masks (motion estimator) to ${flags.out}/${tail} (${formatDuration(performance.now() - t0)})\n`);
+}
 
 export function registerMasks(program: Command, globals: () => GlobalOptions): void {
   const cmd = program
     .command("masks")
-    .description("motion masks of a clip: --pseudo finds what a trained static renderer cannot re-render (no labels)")
-    .option("--pseudo", "pseudo-masks from rendering residuals (the only kind so far; the motion estimator comes later)", false)
+    .description("motion masks of a clip: the motion estimator (default; one feed-forward pass per window), or --pseudo: what a static renderer cannot re-render")
+    .option("--pseudo", "pseudo-masks from rendering residuals instead of the motion estimator", false)
     .requiredOption("--input <path>", "a video, a folder of frames, a DAVIS/LLFF folder or a scene folder")
     .requiredOption("--out <dir>", "output folder")
-    .addOption(new Option("--renderer <which>", "the static renderer: warp (neighbouring frames aligned by homographies, median; full size) or model (a trained RayZer at its working size)").choices(RENDERERS).default("warp"))
-    .option("--ckpt <file>", "--renderer model: a checkpoint or model file (default: the shipped models/small.safetensors)")
-    .option("--neighbours <n>", `--renderer warp: aligned neighbours per target (default ${DEFAULT_WARP.neighbours})`)
-    .option("--spacing <n>", `--renderer warp: frames between neighbours (default ${DEFAULT_WARP.spacing})`)
+    .addOption(new Option("--renderer <which>", "--pseudo: the static renderer: warp (neighbouring frames aligned by homographies, median; full size) or model (a trained RayZer at its working size)").choices(RENDERERS).default("warp"))
+    .option("--ckpt <file>", "model file: with a motion estimator (default: the shipped models/wildrayzer-small.safetensors), or for --pseudo --renderer model the static renderer (default: models/small.safetensors)")
+    .option("--neighbours <n>", `--pseudo --renderer warp: aligned neighbours per target (default ${DEFAULT_WARP.neighbours})`)
+    .option("--spacing <n>", `--pseudo --renderer warp: frames between neighbours (default ${DEFAULT_WARP.spacing})`)
     .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (SPEC §5)").choices(SETTINGS).default("ours"))
-    .option("--debug", "also write debug.html with every intermediate map of every window", false);
-  addClipOptions(cmd).action(async (flags: MasksFlags) => {
+    .option("--debug", "also write debug.html with every intermediate map of every window", false)
+    .addOption(runtimeOption());
+  addOfficialOptions(addClipOptions(cmd)).action(async (flags: MasksFlags) => {
     const g = globals();
-    if (!flags.pseudo) throw new WildrayzerError("masks: say --pseudo (pseudo-masks from rendering residuals are the only kind so far)");
+    if ((flags.neighbours !== undefined || flags.spacing !== undefined) && !(flags.pseudo && flags.renderer === "warp")) {
+      throw new WildrayzerError("--neighbours/--spacing: options of --pseudo --renderer warp");
+    }
+    if (!flags.pseudo) return motionMasksCommand(flags, g);
     if (flags.renderer === "warp") return runWarpMasks(flags, g);
-    if (flags.neighbours !== undefined || flags.spacing !== undefined) throw new WildrayzerError("--neighbours/--spacing: options of --renderer warp");
     const t0 = performance.now();
     await startEngine({ device: g.device });
     const ckpt = flags.ckpt ?? DEFAULT_MODEL;
@@ -78,6 +141,7 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     try {
       r = await clipPseudoMasks(params, model, clip, fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, {
         options,
+        runtime: pickRuntime(flags.runtime, g.device),
         onProgress: (done, total) => progress.update(done, `window ${done}/${total}`),
       });
     } finally {
@@ -85,28 +149,16 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
       fx.dispose();
     }
     progress.stop(`${r.windows.length} windows`);
-    const frames = [];
-    for (const [f, mask] of r.masks.entries()) {
-      const frame = clip.frames[f]!;
-      const crop = clip.crops[f]!;
-      const full = uncropMask(mask, crop);
-      writeFileAtomic(join(flags.out, `${frame.name}.png`), await encodeMaskPng(full, crop.orig.h, crop.orig.w));
-      const coverage = mask.reduce((a, b) => a + b, 0) / mask.length;
-      frames.push({ name: frame.name, coverage: Number(coverage.toFixed(4)), ...(frame.mask ? { iou: Number(maskIou(mask, frame.mask).toFixed(4)) } : {}) });
-    }
-    const withTruth = frames.filter((f) => f.iou !== undefined);
-    const miou = withTruth.length ? withTruth.reduce((a, f) => a + f.iou!, 0) / withTruth.length : undefined;
     const summary = {
       input: flags.input,
+      source: "pseudo-masks (rendering residuals)",
       checkpoint: ckpt,
       step: meta.step,
       settings: flags.settings,
       workingSize: [clip.w, clip.h],
       windows: r.windows.map((wm) => ({ inputs: wm.window.inputs.map((f) => clip.frames[f]!.name), targets: wm.window.targets.map((f) => clip.frames[f]!.name) })),
-      frames,
-      ...(miou !== undefined ? { miouWorkingSize: Number(miou.toFixed(4)) } : {}),
     };
-    writeFileAtomic(join(flags.out, "masks.json"), `${JSON.stringify(summary, null, 1)}\n`);
+    const { frames, miou } = await writeMasks(flags.out, clip, r.masks, summary);
     if (flags.debug) {
       const sections = await maskDebugSections(clip, r.windows);
       const page = await buildReport({

@@ -6,6 +6,10 @@
  *   DIR/reconstructions/<frame>.png   in-between frames re-rendered from their estimated cameras
  *   DIR/cameras.json           estimated cameras per used frame (working size and the original frame's pixels)
  *                              and the path's cameras
+ *   --dump FILE                the raw outputs as float32 safetensors: cameras (c2w, fxfycxcy in pixels and
+ *                              normalised) of the used frames, the reconstructions and the novel views with the
+ *                              path's cameras; frame names and roles in its metadata
+ * `--ckpt` also takes the official weights (`.pt`), converted on the fly (see `convert`).
  */
 import { join } from "node:path";
 import { Option, type Command } from "commander";
@@ -18,23 +22,29 @@ import { encodePng } from "../data/images.ts";
 import { uncropIntrinsics } from "../data/crop.ts";
 import { encodeVideo } from "../data/readers/index.ts";
 import { PATH_KINDS, renderNovelViews, type PathKind } from "../pipeline/novelViews.ts";
+import { encodeSafetensors } from "../engine/safetensors.ts";
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
+import { addOfficialOptions, describeOfficial, type OfficialFlags } from "./officialOptions.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
+import { pickRuntime, runtimeOption } from "./runtime.ts";
+import type { Runtime } from "../pipeline/onnxForward.ts";
 
-type RenderFlags = ClipFlags & { ckpt: string; input: string; out: string; path: PathKind; frames: string; fps: string };
+type RenderFlags = ClipFlags & OfficialFlags & { ckpt: string; input: string; out: string; path: PathKind; frames: string; fps: string; dump?: string; runtime?: Runtime };
 
 export function registerRender(program: Command, globals: () => GlobalOptions): void {
   const cmd = program
     .command("render")
     .description("render novel views of a clip from a trained checkpoint: PNGs, an MP4/GIF of the path and the estimated cameras")
-    .requiredOption("--ckpt <file>", "a checkpoint or model file (e.g. models/small.safetensors)")
+    .requiredOption("--ckpt <file>", "a checkpoint or model file (e.g. models/small.safetensors), or official weights (.pt)")
     .requiredOption("--input <path>", "a video, a folder of frames, a DAVIS/LLFF folder or a scene folder")
     .requiredOption("--out <dir>", "output folder")
     .addOption(new Option("--path <kind>", "camera path: through the estimated cameras, or a small orbit around the first input").choices(PATH_KINDS).default("interpolate"))
     .option("--frames <n>", "cameras on the path", "30")
-    .option("--fps <n>", "frame rate of the video", "10");
-  addClipOptions(cmd).action(async (flags: RenderFlags) => {
+    .option("--fps <n>", "frame rate of the video", "10")
+    .option("--dump <file>", "also write the raw outputs (cameras, intrinsics, renders) as a float32 safetensors file")
+    .addOption(runtimeOption());
+  addOfficialOptions(addClipOptions(cmd)).action(async (flags: RenderFlags) => {
     const g = globals();
     const frames = Number(flags.frames);
     if (!Number.isInteger(frames) || frames < 2 || frames > 2000) throw new WildrayzerError(`--frames ${flags.frames}: expected an integer in [2, 2000]`);
@@ -42,10 +52,11 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
     if (!(fps > 0 && fps <= 120)) throw new WildrayzerError(`--fps ${flags.fps}: expected a number in (0, 120]`);
     const t0 = performance.now();
     await startEngine({ device: g.device });
-    const { params, meta, clip } = await loadModelAndClip(flags.ckpt, flags.input, flags);
+    const { params, meta, clip, official } = await loadModelAndClip(flags.ckpt, flags.input, flags);
     const model = meta.model;
+    if (official && !g.quiet) for (const line of describeOfficial(official)) process.stdout.write(`${line}\n`);
     const progress = createProgress({ label: "render", total: frames, quiet: g.quiet });
-    const r = await renderNovelViews(params, model, clip, { path: flags.path, frames, onProgress: (d) => progress.update(d) });
+    const r = await renderNovelViews(params, model, clip, { path: flags.path, frames, runtime: pickRuntime(flags.runtime, g.device), onProgress: (d) => progress.update(d) });
     dispose(params);
     progress.stop(`${r.images.length} novel views`);
     const { h, w } = clip;
@@ -72,10 +83,35 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
       path: { kind: flags.path, cameras: r.path },
     };
     writeFileAtomic(join(flags.out, "cameras.json"), `${JSON.stringify(cams, null, 1)}\n`);
+    if (flags.dump) writeFileAtomic(flags.dump, dumpOutputs(r, h, w, { checkpoint: flags.ckpt, input: flags.input, frames: r.used.map((f) => clip.frames[f]!.name), inputs: r.inputs.map((f) => clip.frames[f]!.name) }));
     if (g.verbose) process.stdout.write(`video encoder: ${ff.source}\n`);
     if (!g.quiet) {
       process.stdout.write(`inputs: frames ${r.inputs.map((f) => clip.frames[f]!.name).join(", ")}; ${r.reconstructions.length} in-between frames re-rendered\n`);
     }
-    process.stdout.write(`wrote ${join(flags.out, "novel")}/ (${r.images.length} PNGs), path.mp4, path.gif, cameras.json (${formatDuration(performance.now() - t0)})\n`);
+    const dumped = flags.dump ? `, ${flags.dump}` : "";
+    process.stdout.write(`wrote ${join(flags.out, "novel")}/ (${r.images.length} PNGs), path.mp4, path.gif, cameras.json${dumped} (${formatDuration(performance.now() - t0)})\n`);
   });
+}
+
+/** The raw outputs of a render as safetensors bytes (float32; names in the `--dump` help above). */
+export function dumpOutputs(r: Awaited<ReturnType<typeof renderNovelViews>>, h: number, w: number, info: Record<string, unknown>): Uint8Array {
+  const img = 3 * h * w;
+  const stack = (ims: Float32Array[]) => {
+    const out = new Float32Array(ims.length * img);
+    ims.forEach((im, i) => out.set(im, i * img));
+    return out;
+  };
+  const norm = (k: readonly number[]) => [k[0]! / w, k[1]! / h, k[2]! / w, k[3]! / h];
+  const u = r.cameras.length;
+  const tensors = [
+    { name: "cameras.c2w", shape: [u, 4, 4], data: Float32Array.from(r.cameras.flatMap((c) => c.c2w)) },
+    { name: "cameras.fxfycxcy", shape: [u, 4], data: Float32Array.from(r.cameras.flatMap((c) => c.fxfycxcy)) },
+    { name: "cameras.fxfycxcy_normalized", shape: [u, 4], data: Float32Array.from(r.cameras.flatMap((c) => norm(c.fxfycxcy))) },
+    { name: "renders.reconstructions", shape: [r.reconstructions.length, 3, h, w], data: stack(r.reconstructions.map(([, im]) => im)) },
+    { name: "renders.novel", shape: [r.images.length, 3, h, w], data: stack(r.images) },
+    { name: "path.c2w", shape: [r.path.length, 4, 4], data: Float32Array.from(r.path.flatMap((c) => c.c2w)) },
+    { name: "path.fxfycxcy", shape: [r.path.length, 4], data: Float32Array.from(r.path.flatMap((c) => c.fxfycxcy)) },
+  ];
+  const meta = { ...info, reconstructed: r.reconstructions.map(([f]) => f), convention: "OpenCV camera-to-world relative to the first input; fxfycxcy in pixels of the working size (and normalised: fx/W, fy/H, cx/W, cy/H); images [3, h, w] in [0, 1]" };
+  return encodeSafetensors(tensors, { wildrayzer_render: JSON.stringify(meta) });
 }

@@ -94,3 +94,17 @@ export function abstractParamCount(init: (key: JArray) => ParamTree): number {
   traced.jaxpr.dispose();
   return n;
 }
+
+/**
+ * The tree `init(key)` would build, with shape-only stand-ins for its leaves (`shape`, `dtype` and a no-op
+ * `dispose`), found by tracing `init` abstractly like `abstractParamCount`: no memory, so a loader can take the
+ * structure of a paper-size model and fill it from a file without a random initialisation first. The stand-ins
+ * are not arrays: only `namedLeaves`, `rebuild` and `safetensorsToTree` (which replace them) may read them.
+ */
+export function abstractTree<T extends ParamTree>(init: (key: JArray) => T): T {
+  const traced = makeJaxpr((k: JArray) => init(k) as never)(random.key(0));
+  const outs = (traced.jaxpr as unknown as { jaxpr: { outs: { aval: { shape: number[]; dtype: string } }[] } }).jaxpr.outs;
+  const leaves = outs.map((o) => ({ shape: [...o.aval.shape], dtype: o.aval.dtype, dispose: () => {} }));
+  traced.jaxpr.dispose();
+  return jtree.unflatten(traced.treedef, leaves as never) as unknown as T;
+}

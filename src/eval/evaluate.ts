@@ -13,11 +13,13 @@ import { packBatch, selectViews } from "../data/sampling.ts";
 import { generateScene } from "../data/synth/index.ts";
 import type { SynthConfig } from "../data/config.ts";
 import type { Scene } from "../data/scene.ts";
-import { mat4Mul, mat4Rotation, rigidInverse } from "../geometry/mat4.ts";
+import { mat4Rotation } from "../geometry/mat4.ts";
+import { relativeToFirst } from "../geometry/poses.ts";
 import { rotationAngleDeg } from "../geometry/rotations.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
-import { makeForward } from "../pipeline/forward.ts";
+import { makeInferenceForward } from "../pipeline/forward.ts";
+import type { Runtime } from "../pipeline/onnxForward.ts";
 import { blendCeilings } from "./blendOracle.ts";
 import { meanFinite, psnrHost } from "./metrics.ts";
 import { ssimHost } from "./ssim.ts";
@@ -53,6 +55,8 @@ export type EvalOptions = {
   /** Targets per sample (default: all of the sample's, i.e. views − inputs): the first `targets` of each order. */
   targets?: number;
   batch?: number;
+  /** Inference runtime (default jax). */
+  runtime?: Runtime;
   onProgress?: (done: number, total: number) => void;
 };
 
@@ -74,7 +78,7 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
       : heldOutSamples(seedList.slice(start, start + count), data, model);
     return { scenes: got.scenes, orders: got.orders.map(keepViews) };
   };
-  const forward = makeForward(model);
+  const forward = makeInferenceForward(model, opts.runtime);
   const acc = { model: [] as number[], near: [] as number[], mean: [] as number[], ident: [] as number[], truth: [] as number[] };
   const accS = { model: [] as number[], near: [] as number[], mean: [] as number[] };
   const accSsim = { model: [] as number[], near: [] as number[], mean: [] as number[] };
@@ -101,6 +105,7 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
       for (const im of inputs) for (let p = 0; p < img; p++) meanImg[p] = meanImg[p]! + im[p]! / k;
       const posed = order.every((f) => scene.frames[f]!.camera);
       const cam0 = scene.frames[order[0]!]!.camera;
+      const truthRel = posed ? relativeToFirst(order.map((f) => scene.frames[f]!.camera!.c2w)) : null;
       for (let j = 0; j < t; j++) {
         const f = order[k + j]!;
         const frame = scene.frames[f]!;
@@ -127,13 +132,13 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
           accS.near.push(psnrHost(nearImg, gt, keep));
           accS.mean.push(psnrHost(meanImg, gt, keep));
         }
-        if (!posed || !cam0) continue;
+        if (!truthRel) continue;
         // rotation relative to the canonical (first input) view: truth inv(c2w₀)·c2wⱼ vs the prediction
-        const truthRel = mat4Rotation(mat4Mul(rigidInverse(cam0.c2w), frame.camera!.c2w));
+        const truthRot = mat4Rotation(truthRel[k + j]!);
         const slot = (i * v + k + j) * 16;
         const predRot = [0, 1, 2, 4, 5, 6, 8, 9, 10].map((q) => cams[slot + q]!);
-        rot.model.push(rotationAngleDeg(predRot, truthRel));
-        rot.identity.push(rotationAngleDeg([1, 0, 0, 0, 1, 0, 0, 0, 1], truthRel)); // predicting no rotation
+        rot.model.push(rotationAngleDeg(predRot, truthRot));
+        rot.identity.push(rotationAngleDeg([1, 0, 0, 0, 1, 0, 0, 0, 1], truthRot)); // predicting no rotation
       }
       focal.model.push(intr[i * v * 4]!);
       if (posed && cam0) focal.truth.push(cam0.fxfycxcy[0] / w);
@@ -177,10 +182,10 @@ export type Prediction = {
 };
 
 /** Runs `params` (not consumed) on held-out samples `seeds` (HELD_OUT_SEED_START + i), one batch. */
-export async function predictHeldOut(params: RayZerParams, model: ModelConfig, data: SynthConfig, seeds: readonly number[]): Promise<Prediction[]> {
+export async function predictHeldOut(params: RayZerParams, model: ModelConfig, data: SynthConfig, seeds: readonly number[], runtime?: Runtime): Promise<Prediction[]> {
   const { scenes, orders } = heldOutSamples(seeds, data, model);
   const host = packBatch(scenes, orders);
-  const forward = makeForward(model);
+  const forward = makeInferenceForward(model, runtime);
   const { renders: r, c2w: cams } = await forward.estimate(params, host.images, host.shape);
   forward.dispose();
   const [, v, , h, w] = host.shape;

@@ -47,6 +47,21 @@ export const ModelConfigSchema = z
      */
     cameraPool: z.number().int().min(1).default(1),
     /**
+     * Order of the two halves of the spatial sin-cos code: `[E(col), E(row)]` (ours and WildRayZer's) or
+     * `[E(row), E(col)]` (RayZer's). See docs/OFFICIAL.md.
+     */
+    spatialPe: z.enum(["colRow", "rowCol"]).default("colRow"),
+    /** The view poses are relative to: the first view, or the middle one (index ⌊v/2⌋, RayZer's). */
+    canonicalView: z.enum(["first", "middle"]).default("first"),
+    /**
+     * Which views of a sample are inputs: the first `inputViews` (`first`), or RayZer's fixed gcd split (`gcd`:
+     * g = gcd(K, T) groups of v/g consecutive views, the first K/g of each group inputs, the rest targets; for
+     * v = 24, K = 16: inputs 0, 1, 3, 4, …, targets 2, 5, 8, …).
+     */
+    viewSplit: z.enum(["first", "gcd"]).default("first"),
+    /** What replaces a dynamic (masked) input token: zeros, or a learned noise token (WildRayZer's MAE masking). */
+    maskedTokens: z.enum(["zero", "noiseToken"]).default("zero"),
+    /**
      * WildRayZer's motion estimator (src/model/motionEstimator.ts), when the model has one: trained in stage 2,
      * absent from a stage-1 RayZer. Its token width and patch must be the model's.
      */
@@ -82,6 +97,10 @@ export const SMALL: ModelConfig = {
   focalInit: 1.25, // SPEC §2.5
   cameraRegisters: 2, // 6 camera + 96 image tokens + 2 = 104, a multiple of 4 (see the schema)
   cameraPool: 1,
+  spatialPe: "colRow",
+  canonicalView: "first",
+  viewSplit: "first",
+  maskedTokens: "zero",
 };
 
 export const MODEL_PRESETS = {
@@ -102,9 +121,82 @@ export const MODEL_PRESETS = {
     viewIndexEmbedding: true,
     cameraRegisters: 0, // 8 + 2048 tokens
   },
+  /**
+   * The released WildRayZer (Hugging Face uva-cv-lab/wildrayzer-2view, `wildrayzer_2view.pt`), exactly: official
+   * `configs/wildrayzer_inference.yaml` (d 768, heads of 64, 12 camera / 8 scene / 12 renderer layers, 768 scene
+   * tokens, 256² at patch 16, 2 inputs + 6 targets, canonical first view, masked tokens → the learned noise token).
+   */
+  "official-wildrayzer-2view": {
+    ...SMALL,
+    imageSize: 256,
+    patch: 16,
+    d: 768,
+    heads: 12,
+    views: 8,
+    inputViews: 2,
+    layers: { camera: 12, encoder: 8, renderer: 12 },
+    sceneTokens: 768,
+    rendererReads: "latent",
+    viewIndexEmbedding: true,
+    cameraRegisters: 0,
+    maskedTokens: "noiseToken",
+  },
+  /**
+   * The released RayZer (Hugging Face hwjiang/RayZer, `rayzer_dl3dv_8_12_12_96k.pt`): official
+   * `configs/rayzer_dl3dv.yaml` (d 768, heads of 64, 8 camera / 12 scene / 12 renderer layers, 3072 scene tokens,
+   * 256² at patch 16), 24 views = 16 inputs + 8 targets in the gcd split, canonical middle view, spatial PE
+   * `[row, col]`, no masking.
+   */
+  "official-rayzer-dl3dv": {
+    ...SMALL,
+    imageSize: 256,
+    patch: 16,
+    d: 768,
+    heads: 12,
+    views: 24,
+    inputViews: 16,
+    layers: { camera: 8, encoder: 12, renderer: 12 },
+    sceneTokens: 3072,
+    rendererReads: "latent",
+    viewIndexEmbedding: true,
+    cameraRegisters: 0,
+    spatialPe: "rowCol",
+    canonicalView: "middle",
+    viewSplit: "gcd",
+  },
 } satisfies Record<string, ModelConfig>;
 
 export type ModelPreset = keyof typeof MODEL_PRESETS;
+
+/** The canonical view's index among v views. */
+export function canonicalIndex(cfg: ModelConfig, v: number): number {
+  switch (cfg.canonicalView) {
+    case "first":
+      return 0;
+    case "middle":
+      return Math.floor(v / 2);
+  }
+}
+
+/**
+ * Input and target view indices of a sample of v views with k inputs (ascending). `gcd` is RayZer's fixed split
+ * (`SplitData._build_indices`); it needs v = k + targets (all views used).
+ */
+export function splitViews(cfg: ModelConfig, v: number, k = cfg.inputViews): { inputs: number[]; targets: number[] } {
+  const all = Array.from({ length: v }, (_, i) => i);
+  switch (cfg.viewSplit) {
+    case "first":
+      return { inputs: all.slice(0, k), targets: all.slice(k) };
+    case "gcd": {
+      const t = v - k;
+      const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+      const g = gcd(k, t);
+      const group = v / g;
+      const inputs = all.filter((i) => i % group < k / g);
+      return { inputs, targets: all.filter((i) => i % group >= k / g) };
+    }
+  }
+}
 
 /** Tokens per view n = (imageSize / patch)². */
 export function tokensPerView(cfg: ModelConfig): number {

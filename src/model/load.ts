@@ -12,7 +12,7 @@
  */
 import { random, type Array as JArray } from "@jax-js/jax";
 import { WildrayzerError, formatIssues } from "../engine/errors.ts";
-import { dispose, namedLeaves, rebuild, type ParamTree } from "../engine/params.ts";
+import { abstractTree, dispose, namedLeaves, rebuild, type ParamTree } from "../engine/params.ts";
 import { decodeSafetensors, safetensorsToTree, type SafetensorsFile } from "../engine/safetensors.ts";
 import { numpy as np } from "@jax-js/jax";
 import { SynthConfigSchema, type SynthConfig } from "../data/config.ts";
@@ -103,7 +103,8 @@ export type LoadedModel = { params: RayZerParams; meta: ModelFileMeta; initialis
 export function loadModelBytes(bytes: Uint8Array, path: string, opts: LoadOptions = {}): LoadedModel {
   const { meta, file } = parseModelFile(bytes, path);
   const config = opts.config ?? meta.model;
-  const like = initRayZer(random.key(opts.seed ?? 0), config); // the structure to fill; values come from the file
+  // The structure to fill (values come from the file): traced shapes only, unless fresh leaves may be needed.
+  const like = opts.extend ? initRayZer(random.key(opts.seed ?? 0), config) : abstractTree((k) => initRayZer(k, config));
   const { tree, initialised } = fillTree(like, file, path, "params.", opts.extend ?? false);
   return { params: tree, meta: { ...meta, model: config }, initialised };
 }

@@ -9,6 +9,9 @@ import type { SafetensorsFile } from "../engine/safetensors.ts";
 /** The shipped static renderer (stage 1), used when a command is given no `--ckpt`. */
 export const DEFAULT_MODEL = fileURLToPath(new URL("../../models/small.safetensors", import.meta.url));
 
+/** The shipped WildRayZer (the stage-1 model plus its stage-2 motion estimator): the default for motion masks. */
+export const DEFAULT_WILDRAYZER = fileURLToPath(new URL("../../models/wildrayzer-small.safetensors", import.meta.url));
+
 function readBytes(path: string): Uint8Array {
   return readFileChecked(path, "a wildrayzer model or checkpoint (.safetensors)");
 }

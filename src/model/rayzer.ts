@@ -8,7 +8,7 @@ import { numpy as np, random, type Array as JArray } from "@jax-js/jax";
 import { dispose } from "../engine/params.ts";
 import { denormalizeIntrinsicsArray } from "../geometry/cameras.ts";
 import { pluckerRays } from "../geometry/rays.ts";
-import type { ModelConfig } from "./config.ts";
+import { splitViews, type ModelConfig } from "./config.ts";
 import { initCameraEstimator, runCameraEstimator, type CameraEstimatorParams, type Cameras } from "./cameraEstimator.ts";
 import { initRenderer, runRenderer, type RendererParams } from "./renderer.ts";
 import { initSceneEncoder, runSceneEncoder, type SceneEncoderParams } from "./sceneEncoder.ts";
@@ -63,8 +63,9 @@ export function takeViews(x: JArray, idx: readonly number[]): JArray {
 
 /**
  * Shapes: b samples, v views, k = cfg.inputViews inputs, r rendered views.
- * Consumes `p`, `images` [b, v, 3, h, w] and `keep` ([b, k, n] token keep-mask or null). `render` lists the view
- * indices to render (static; default: the targets k … v−1). `cameras` (consumed) overrides the estimated ones.
+ * Consumes `p`, `images` [b, v, 3, h, w] and `keep` ([b, k, n] token keep-mask of the input views, or null). The
+ * inputs are `splitViews(cfg, v).inputs` (the first k views unless `viewSplit: "gcd"`). `render` lists the view
+ * indices to render (static; default: the targets). `cameras` (consumed) overrides the estimated ones.
  */
 export function runRayZer(
   p: RayZerParams,
@@ -97,9 +98,9 @@ export function renderFromCameras(
 ): JArray {
   const v = tokens.shape[1]!;
   const { imageSize } = cfg;
-  const k = cfg.inputViews;
-  const render = opts.render ?? Array.from({ length: v - k }, (_, i) => k + i);
-  const inputIdx = Array.from({ length: k }, (_, i) => i);
+  const split = splitViews(cfg, v);
+  const render = opts.render ?? split.targets;
+  const inputIdx = split.inputs;
   const rays = cameraRays(cameras, imageSize, imageSize); // [b, v, 6, h, w]
   const scene = runSceneEncoder(p.sceneEncoder, takeViews(tokens, inputIdx), takeViews(rays.ref, inputIdx), opts.keep ?? null, cfg);
   return runRenderer(p.renderer, takeViews(rays, render), scene.latent, scene.inputs, cfg); // [b, r, 3, h, w]

@@ -38,6 +38,17 @@ export function initRenderer(key: JArray, cfg: ModelConfig): RendererParams {
  */
 export function runRenderer(p: RendererParams, rays: JArray, latent: JArray, inputs: JArray, cfg: ModelConfig): JArray {
   const [b, t] = rays.shape as [number, number];
+  const { blocks, outNorm, head, ...rest } = p;
+  const seq = rendererSequence(rest, rays, latent, inputs, cfg); // [b·t, n + m, d]
+  return rendererHead({ outNorm, head }, runStack(blocks, seq, blockConfig(cfg)), b, t, cfg); // [b, t, 3, h, w]
+}
+
+/**
+ * The renderer's input sequence per target view: layer-normed `[ray tokens (n), latent (S) (, inputs)]`.
+ * Consumes `p`, `rays` [b, t, 6, h, w], `latent` and `inputs` (see `runRenderer`); returns [b·t, n + m, d].
+ */
+export function rendererSequence(p: Pick<RendererParams, "rayTokenizer" | "inNorm">, rays: JArray, latent: JArray, inputs: JArray, cfg: ModelConfig): JArray {
+  const [b, t] = rays.shape as [number, number];
   const n = tokensPerView(cfg);
   const { d } = cfg;
   const queries = rayTokens(p.rayTokenizer, rays, cfg).reshape([b * t, n, d]); // [b·t, n, d]
@@ -46,9 +57,13 @@ export function runRenderer(p: RendererParams, rays: JArray, latent: JArray, inp
   else inputs.dispose();
   const m = context.shape[1]!;
   const shared = np.broadcastTo(context.reshape([b, 1, m, d]), [b, t, m, d]).reshape([b * t, m, d]); // [b·t, m, d]
-  const seq = layerNorm(p.inNorm, np.concatenate([queries, shared], 1), cfg.eps); // [b·t, n + m, d]
-  const out = runStack(p.blocks, seq, blockConfig(cfg)).slice([], [0, n]); // [b·t, n, d]
-  const rgb = nn.sigmoid(linear(p.head, layerNorm(p.outNorm, out, cfg.eps))); // [b·t, n, p·p·3]
+  return layerNorm(p.inNorm, np.concatenate([queries, shared], 1), cfg.eps); // [b·t, n + m, d]
+}
+
+/** The first n outputs of the stack → RGB. Consumes `p` and `out` [b·t, n + m, d]; returns [b, t, 3, h, w] in [0, 1]. */
+export function rendererHead(p: Pick<RendererParams, "outNorm" | "head">, out: JArray, b: number, t: number, cfg: ModelConfig): JArray {
+  const n = tokensPerView(cfg);
+  const rgb = nn.sigmoid(linear(p.head, layerNorm(p.outNorm, out.slice([], [0, n]), cfg.eps))); // [b·t, n, p·p·3]
   const g = gridSize(cfg);
   return unpatchify(rgb, cfg.patch, g, g).reshape([b, t, 3, cfg.imageSize, cfg.imageSize]); // [b, t, 3, h, w]
 }

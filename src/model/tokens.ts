@@ -29,7 +29,10 @@ export function sinCos(m: number, positions: readonly number[]): Float32Array {
   return out;
 }
 
-/** The fixed [v, n, d] table: `[E_{d/4}(col), E_{d/4}(row), E_{d/2}(view)]` per token (view part 0 when off). */
+/**
+ * The fixed [v, n, d] table: `[E_{d/4}(col), E_{d/4}(row), E_{d/2}(view)]` per token (view part 0 when off);
+ * `spatialPe: "rowCol"` swaps the two spatial quarters (RayZer's order).
+ */
 export function positionTable(cfg: ModelConfig): Float32Array {
   const g = gridSize(cfg);
   const n = tokensPerView(cfg);
@@ -41,8 +44,9 @@ export function positionTable(cfg: ModelConfig): Float32Array {
       const row = Math.floor(t / g);
       const col = t % g;
       const base = (vi * n + t) * d;
-      table.set(sinCos(d / 4, [col]), base);
-      table.set(sinCos(d / 4, [row]), base + d / 4);
+      const [first, second] = cfg.spatialPe === "rowCol" ? [row, col] : [col, row];
+      table.set(sinCos(d / 4, [first]), base);
+      table.set(sinCos(d / 4, [second]), base + d / 4);
       if (cfg.viewIndexEmbedding) table.set(view.subarray(vi * (d / 2), (vi + 1) * (d / 2)), base + d / 2);
     }
   }

@@ -15,31 +15,12 @@ import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import type { PseudoMaskOptions, PseudoMaskResult } from "../masks/pipeline.ts";
-import { clipWindows } from "../data/sampling.ts";
-import { makeForward } from "./forward.ts";
+import { maskWindows, type MaskWindow } from "./windows.ts";
+import { makeInferenceForward } from "./forward.ts";
+import type { Runtime } from "./onnxForward.ts";
 import { pseudoLabels, type MaskTap } from "./pseudoLabels.ts";
 
-/** One window of a clip: frame indices, inputs first. */
-export type MaskWindow = { inputs: number[]; targets: number[] };
-
-/** The windows that give every frame of an `n`-frame clip a mask, for a model of `views` views and 2 inputs. */
-export function maskWindows(n: number, views: number): MaskWindow[] {
-  const windows: MaskWindow[] = clipWindows(n, views);
-  const covered = new Set(windows.flatMap((w) => w.targets));
-  const add = (start: number, inputs: number[]) => {
-    const frames = Array.from({ length: views }, (_, i) => start + i);
-    const targets = frames.filter((f) => !inputs.includes(f));
-    windows.push({ inputs, targets });
-    for (const t of targets) covered.add(t);
-  };
-  for (let f = 0; f < n; f++) {
-    if (covered.has(f)) continue;
-    const start = Math.max(0, Math.min(n - views, f - Math.floor(views / 2)));
-    const frames = Array.from({ length: views }, (_, i) => start + i).filter((x) => x !== f);
-    add(start, [frames[0]!, frames[frames.length - 1]!]);
-  }
-  return windows;
-}
+export { maskWindows, type MaskWindow } from "./windows.ts";
 
 export type WindowMasks = { window: MaskWindow; renders: Float32Array[]; result: PseudoMaskResult };
 
@@ -53,7 +34,7 @@ export async function clipPseudoMasks(
   clip: Scene,
   fx: FeatureExtractor,
   tap: MaskTap,
-  opts: { options?: Partial<PseudoMaskOptions>; onProgress?: (done: number, total: number) => void } = {},
+  opts: { options?: Partial<PseudoMaskOptions>; runtime?: Runtime; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ masks: Uint8Array[]; windows: WindowMasks[] }> {
   const { h, w } = clip;
   const v = model.views;
@@ -63,7 +44,7 @@ export async function clipPseudoMasks(
   if (clip.frames.length < v) throw new WildrayzerError(`${clip.name}: ${clip.frames.length} frames, but masks need at least ${v} (2 inputs + ${v - 2} targets per window)`);
   const windows = maskWindows(clip.frames.length, v);
   const img = 3 * h * w;
-  const forward = makeForward(model);
+  const forward = makeInferenceForward(model, opts.runtime);
   const masks: (Uint8Array | undefined)[] = new Array(clip.frames.length);
   const out: WindowMasks[] = [];
   try {

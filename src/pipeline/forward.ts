@@ -4,10 +4,16 @@
  * renders them from given cameras (identity or ground-truth diagnostics, novel-view paths). Shapes are static
  * per call signature, so each distinct batch shape compiles once. Parameters are never consumed.
  */
-import { jit, numpy as np, type Array as JArray } from "@jax-js/jax";
+import { blockUntilReady, jit, numpy as np, type Array as JArray } from "@jax-js/jax";
+import { runBlock, type BlockParams } from "../engine/layers.ts";
 import { ref } from "../engine/params.ts";
-import type { ModelConfig } from "../model/config.ts";
-import { runRayZer, type RayZerParams } from "../model/rayzer.ts";
+import { camerasFromInfo, cameraSequence, runPoseHeads, type Cameras } from "../model/cameraEstimator.ts";
+import { blockConfig, splitViews, tokensPerView, type ModelConfig } from "../model/config.ts";
+import { cameraRays, runRayZer, takeViews, type RayZerParams } from "../model/rayzer.ts";
+import { rendererHead, rendererSequence } from "../model/renderer.ts";
+import { sceneSequence } from "../model/sceneEncoder.ts";
+import { runTokenizer } from "../model/tokens.ts";
+import { makeOnnxForward, type Runtime } from "./onnxForward.ts";
 
 export type Shape5 = [number, number, number, number, number];
 
@@ -28,7 +34,9 @@ export type Forward = {
   dispose(): void;
 };
 
-export function makeForward(model: ModelConfig): Forward {
+/** The forward on `runtime`: jax-js (jitted, on the engine's device) or ONNX Runtime (src/pipeline/onnxForward.ts). */
+export function makeForward(model: ModelConfig, runtime: Runtime = "jax"): Forward {
+  if (runtime === "onnx") return makeOnnxForward(model);
   const est = jit((p: RayZerParams, x: JArray) => {
     const out = runRayZer(p, x, model);
     return [out.renders, out.cameras.c2w, out.cameras.fxfycxcy];
@@ -59,4 +67,82 @@ export function makeForward(model: ModelConfig): Forward {
       given.dispose();
     },
   };
+}
+
+/**
+ * `estimate` for models too large for one graph: the three parts of the model (cameras, scene, renderer) run one
+ * transformer block at a time, each block jitted and awaited before the next, and the targets `chunk` views at a
+ * time. jax-js 0.1.25 keeps every intermediate buffer of a jitted graph alive until the graph has run (and its wasm
+ * allocator reuses a freed buffer only for one of the same size), so the one-graph forward of a paper-size model
+ * (d 768, 8 views of 256 tokens) needs more than wasm's 4 GiB; block by block it needs one block's intermediates
+ * (docs/OFFICIAL.md, BENCHMARKS.md). Same results as `makeForward(model)`.
+ */
+export function makeStagedForward(model: ModelConfig, opts: { chunk?: number } = {}): Forward {
+  const chunk = opts.chunk ?? 1;
+  const bc = blockConfig(model);
+  const block = jit((p: BlockParams, x: JArray) => runBlock(p, x, bc));
+  const stack = async (blocks: readonly BlockParams[], x: JArray): Promise<JArray> => {
+    for (const p of blocks) {
+      x = block(ref(p), x) as JArray;
+      await blockUntilReady(x);
+    }
+    return x;
+  };
+  /** Renders the targets with the estimated cameras, or with `given` ones (host arrays, consumed as arrays). */
+  const run = async (params: RayZerParams, images: Float32Array, shape: Shape5, given?: { c2w: Float32Array; k4: Float32Array }): Promise<ForwardResult> => {
+    const [b, v, , h, w] = shape;
+    const { inputs: inputIdx, targets } = splitViews(model, v);
+    const tokens = runTokenizer(ref(params.tokenizer), np.array(images).reshape(shape), model); // [b, v, n, d]
+    let cams: Cameras;
+    if (given) cams = { c2w: np.array(given.c2w).reshape([b, v, 4, 4]), fxfycxcy: np.array(given.k4).reshape([b, v, 4]) };
+    else {
+      const { focalHead, poseHead, blocks: camBlocks, ...camRest } = params.cameraEstimator;
+      const camOut = (await stack(camBlocks, cameraSequence(ref(camRest), tokens.ref, model))).slice([], [0, v]); // [b, v, d]
+      cams = camerasFromInfo(runPoseHeads(ref({ focalHead, poseHead }), camOut, model));
+    }
+    const rays = cameraRays({ c2w: cams.c2w.ref, fxfycxcy: cams.fxfycxcy.ref }, h, w); // [b, v, 6, h, w]
+    const { blocks: encBlocks, ...encRest } = params.sceneEncoder;
+    const { seq, inputs } = sceneSequence(ref(encRest), takeViews(tokens, inputIdx), takeViews(rays.ref, inputIdx), null, model);
+    const latent = (await stack(encBlocks, seq)).slice([], [0, model.sceneTokens]); // [b, S, d]
+    const { blocks: renBlocks, outNorm, head, ...renRest } = params.renderer;
+    const img = 3 * h * w;
+    const renders = new Float32Array(b * targets.length * img);
+    for (let s = 0; s < targets.length; s += chunk) {
+      const views = targets.slice(s, s + chunk);
+      const q = rendererSequence(ref(renRest), takeViews(rays.ref, views), latent.ref, inputs.ref, model); // [b·t, n + m, d]
+      const out = rendererHead(ref({ outNorm, head }), await stack(renBlocks, q), b, views.length, model); // [b, t, 3, h, w]
+      const data = (await out.data()) as Float32Array;
+      for (let bi = 0; bi < b; bi++) renders.set(data.subarray(bi * views.length * img, (bi + 1) * views.length * img), (bi * targets.length + s) * img);
+    }
+    rays.dispose();
+    latent.dispose();
+    inputs.dispose();
+    return { renders, c2w: (await cams.c2w.data()) as Float32Array, fxfycxcy: (await cams.fxfycxcy.data()) as Float32Array };
+  };
+  const withCameras = async (params: RayZerParams, images: Float32Array, shape: Shape5, c2w: Float32Array, k4: Float32Array) => (await run(params, images, shape, { c2w, k4 })).renders;
+  return {
+    estimate: (params, images, shape) => run(params, images, shape),
+    withCameras,
+    identity(params, images, shape) {
+      const [b, v] = shape;
+      const f = model.focalInit;
+      const eye = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+      return withCameras(params, images, shape, Float32Array.from({ length: b * v * 16 }, (_, i) => eye[i % 16]!), Float32Array.from({ length: b * v * 4 }, (_, i) => [f, f, 0.5, 0.5][i % 4]!));
+    },
+    dispose() {
+      block.dispose();
+    },
+  };
+}
+
+/**
+ * The forward inference code should use: ONNX Runtime when asked (native kernels; any size), else one jitted
+ * graph (`makeForward`) unless the camera estimator's attention maps alone would take more than 1 GiB in one graph
+ * (a paper-size model), then block by block (`makeStagedForward`).
+ */
+export function makeInferenceForward(model: ModelConfig, runtime: Runtime = "jax"): Forward {
+  if (runtime === "onnx") return makeOnnxForward(model);
+  const seq = model.views * (1 + tokensPerView(model) / model.cameraPool ** 2);
+  const attentionBytes = seq * seq * model.heads * 4 * model.layers.camera;
+  return attentionBytes > 2 ** 30 ? makeStagedForward(model) : makeForward(model);
 }

@@ -15,7 +15,8 @@ import { cameraPath } from "../geometry/poses.ts";
 import type { Scene } from "../data/scene.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
-import { makeForward, type Shape5 } from "./forward.ts";
+import { makeInferenceForward, type Forward, type Shape5 } from "./forward.ts";
+import type { Runtime } from "./onnxForward.ts";
 
 export const PATH_KINDS = ["interpolate", "orbit"] as const;
 export type PathKind = (typeof PATH_KINDS)[number];
@@ -38,13 +39,27 @@ export function spreadFrames(n: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => Math.round((i * (n - 1)) / (count - 1)));
 }
 
-/** Renders clip `scene` (at the model's working size) with `params` (not consumed). */
-export async function renderNovelViews(
-  params: RayZerParams,
-  model: ModelConfig,
-  scene: Scene,
-  opts: { path: PathKind; frames: number; onProgress?: (done: number, total: number) => void },
-): Promise<RenderOutput> {
+/** The estimated cameras of a clip's spread frames, ready for rendering paths (see `estimateClip`). */
+export type ClipEstimate = {
+  /** Clip frame indices used, in frame order, and which of them were inputs. */
+  used: number[];
+  inputs: number[];
+  /** Estimated camera of each used frame (frame order). */
+  cameras: Camera[];
+  /** Estimated cameras of the model's views, inputs first (the order `x` holds them in). */
+  estimated: Camera[];
+  /** Re-renderings of the used non-input frames from their estimated cameras: [frame index, image [3, h, w]]. */
+  reconstructions: [number, Float32Array][];
+  /** The model's input batch [1, v, 3, h, w] (inputs first) and its shape. */
+  x: Float32Array;
+  shape: Shape5;
+};
+
+/**
+ * Chooses the model's `views` frames spread over clip `scene` (at the model's working size; inputs at the ends),
+ * estimates their cameras and re-renders the in-between frames. `params` is not consumed.
+ */
+export async function estimateClip(params: RayZerParams, model: ModelConfig, scene: Scene, forward: Forward): Promise<ClipEstimate> {
   const v = model.views;
   const k = model.inputViews;
   const { h, w } = scene;
@@ -60,7 +75,6 @@ export async function renderNovelViews(
   const x = new Float32Array(v * img);
   order.forEach((f, i) => x.set(scene.frames[f]!.image, i * img));
 
-  const forward = makeForward(model);
   const shape: Shape5 = [1, v, 3, h, w];
   const { renders: r, c2w: cams, fxfycxcy: intr } = await forward.estimate(params, x, shape);
   const estimated = order.map((_, i): Camera => ({
@@ -70,11 +84,26 @@ export async function renderNovelViews(
   const byFrame = new Map(order.map((f, i) => [f, estimated[i]!]));
   const cameras = used.map((f) => byFrame.get(f)!);
   const reconstructions: [number, Float32Array][] = order.slice(k).map((f, j) => [f, r.slice(j * img, (j + 1) * img)]);
+  return { used, inputs: order.slice(0, k), cameras, estimated, reconstructions, x, shape };
+}
 
-  const path = opts.path === "interpolate" ? interpolatePath(cameras, opts.frames) : orbitPath(estimated[0]!, estimated[1]!, opts.frames);
-  // Render the path in chunks of v − k views with the inputs' estimated cameras (target images are not read).
-  const m = v - k;
-  const inputCams = estimated.slice(0, k);
+/**
+ * Renders `path` (cameras in pixels of the working size) from the estimate's inputs, in chunks of v − k views with
+ * the inputs' estimated cameras (target images are not read). `params` is not consumed.
+ */
+export async function renderCameraPath(
+  params: RayZerParams,
+  model: ModelConfig,
+  est: ClipEstimate,
+  path: readonly Camera[],
+  forward: Forward,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Float32Array[]> {
+  const k = model.inputViews;
+  const m = model.views - k;
+  const [, , , h, w] = est.shape;
+  const img = 3 * h * w;
+  const inputCams = est.estimated.slice(0, k);
   const images: Float32Array[] = [];
   for (let s = 0; s < path.length; s += m) {
     const chunk = path.slice(s, s + m);
@@ -82,12 +111,29 @@ export async function renderNovelViews(
     const all = [...inputCams, ...chunk];
     const c2wArr = Float32Array.from(all.flatMap((c) => c.c2w));
     const kArr = Float32Array.from(all.flatMap((c) => [c.fxfycxcy[0] / w, c.fxfycxcy[1] / h, c.fxfycxcy[2] / w, c.fxfycxcy[3] / h]));
-    const out = await forward.withCameras(params, x, shape, c2wArr, kArr);
+    const out = await forward.withCameras(params, est.x, est.shape, c2wArr, kArr);
     for (let j = 0; j < m && s + j < path.length; j++) images.push(out.slice(j * img, (j + 1) * img));
-    opts.onProgress?.(Math.min(path.length, s + m), path.length);
+    onProgress?.(Math.min(path.length, s + m), path.length);
   }
-  forward.dispose();
-  return { used, inputs: order.slice(0, k), cameras, reconstructions, path, images };
+  return images;
+}
+
+/** Renders clip `scene` (at the model's working size) with `params` (not consumed). */
+export async function renderNovelViews(
+  params: RayZerParams,
+  model: ModelConfig,
+  scene: Scene,
+  opts: { path: PathKind; frames: number; runtime?: Runtime; onProgress?: (done: number, total: number) => void },
+): Promise<RenderOutput> {
+  const forward = makeInferenceForward(model, opts.runtime);
+  try {
+    const est = await estimateClip(params, model, scene, forward);
+    const path = opts.path === "interpolate" ? interpolatePath(est.cameras, opts.frames) : orbitPath(est.estimated[0]!, est.estimated[1]!, opts.frames);
+    const images = await renderCameraPath(params, model, est, path, forward, opts.onProgress);
+    return { used: est.used, inputs: est.inputs, cameras: est.cameras, reconstructions: est.reconstructions, path, images };
+  } finally {
+    forward.dispose();
+  }
 }
 
 /** `frames` cameras through `keys` in order (both ends included). */

@@ -22,11 +22,16 @@ export function trainBatch(run: RunConfig, step: number, clips: readonly Scene[]
   if (!clips && trainSeedBase(run.train) + (step + 1) * run.train.batch > HELD_OUT_SEED_START) {
     throw new WildrayzerError(`train.seed ${run.train.seed}: step ${step} would draw held-out scenes (seeds ≥ ${HELD_OUT_SEED_START}); use a smaller train.seed`);
   }
+  return trainSamples(run, Array.from({ length: run.train.batch }, (_, i) => step * run.train.batch + i), clips);
+}
+
+/** The training samples of the given indices (sample j uses the training seed seed·1e6 + j), packed as one batch. */
+export function trainSamples(run: RunConfig, indices: readonly number[], clips: readonly Scene[] | null = null): HostBatch {
   const { views, inputViews } = run.model;
   const scenes = [];
   const orders = [];
-  for (let i = 0; i < run.train.batch; i++) {
-    const seed = trainSeedBase(run.train) + step * run.train.batch + i;
+  for (const index of indices) {
+    const seed = trainSeedBase(run.train) + index;
     if (clips) {
       const rng = makeRng(seed ^ 0x5eed);
       const clip = clips[rng.int(clips.length)]!;

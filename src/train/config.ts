@@ -91,6 +91,13 @@ export const MotionTrainConfigSchema = z
     psnrFilter: z.number().min(0),
     /** Pseudo-mask pipeline settings: ours (tuned for small frames) or the official ones. */
     pseudo: z.enum(["ours", "official"]),
+    /**
+     * Training samples are drawn from a pool of this many (0: a fresh sample every time). The RayZer is frozen, so
+     * a sample's renders, tokens and labels are computed once and reused (the official stage 2 caches its masks).
+     */
+    pool: z.number().int().min(0),
+    /** BCE weight of positive (moving) pixels; 1 = the official loss. Movers cover ~10 % of our frames. */
+    positiveWeight: z.number().positive(),
   })
   .strict();
 export type MotionTrainConfig = z.infer<typeof MotionTrainConfigSchema>;
@@ -124,7 +131,7 @@ export const RUN_PRESETS: Record<"tiny" | "small", RunConfig> = {
  */
 export const STAGE2_TRAIN: Record<"tiny" | "small", TrainConfig> = {
   tiny: { ...TRAIN_PRESETS.tiny, steps: 6, lr: 1e-3, warmupSteps: 1, weightDecay: 0.01, renderInputsUntil: 0, ckptEvery: 3 },
-  small: { ...SMALL_TRAIN, steps: 400, batch: 4, lr: 1e-3, warmupSteps: 30, weightDecay: 0.01, renderInputsUntil: 0, minLrRatio: 0.1, ckptEvery: 25, evalEvery: 100, evalScenes: 8 },
+  small: { ...SMALL_TRAIN, steps: 1200, batch: 4, lr: 1e-3, warmupSteps: 50, weightDecay: 0.01, renderInputsUntil: 0, minLrRatio: 0.1, ckptEvery: 50, evalEvery: 200, evalScenes: 16 },
 };
 
 /** The first training-scene seed of a run (training seeds stay far below the held-out range). */
@@ -191,7 +198,7 @@ export function resolveStage2Run(
     model: { ...fromModel, motion },
     train: STAGE2_TRAIN[size],
     stage: 2,
-    motion: { from, labels: opts.labels, features: opts.features, psnrFilter: 17, pseudo: "ours" },
+    motion: { from, labels: opts.labels, features: opts.features, psnrFilter: 17, pseudo: "ours", pool: size === "tiny" ? 0 : 384, positiveWeight: 4 },
   };
   return applyOverrides(base, opts.overrides ?? []);
 }

@@ -43,13 +43,23 @@ export function photometricLoss(pred: JArray, target: JArray, lambda: number, fx
  * Binary cross-entropy on logits, `max(x, 0) − x·y + log1p(exp(−|x|))` (= softplus(x) − x·y without overflow
  * for large |x|). Without `keep`: the mean over every pixel. With `keep` [b, v] (per-view weights, 1 = the view
  * enters the loss; `psnrKeep` makes them): the mean over the pixels of the kept views, Σ_v keep_v·mean_v / Σ keep,
- * and 0 when no view is kept. Consumes `logits`, `targets` [b, v, h, w] (targets in [0, 1]) and `keep`.
+ * and 0 when no view is kept. `positiveWeight` p scales the positive term, −[p·y·log σ(x) + (1 − y)·log(1 − σ(x))]
+ * (PyTorch's `pos_weight`), computed as (1 − y)·x + (1 + (p − 1)·y)·softplus(−x). Consumes `logits`, `targets`
+ * [b, v, h, w] (targets in [0, 1]) and `keep`.
  */
-export function bceWithLogits(logits: JArray, targets: JArray, keep?: JArray | null): JArray {
-  const loss = np
-    .maximum(logits.ref, 0)
-    .sub(logits.ref.mul(targets))
-    .add(np.log1p(np.exp(np.abs(logits).mul(-1)))); // [b, v, h, w]
+export function bceWithLogits(logits: JArray, targets: JArray, keep?: JArray | null, positiveWeight = 1): JArray {
+  let loss: JArray;
+  if (positiveWeight === 1) {
+    loss = np
+      .maximum(logits.ref, 0)
+      .sub(logits.ref.mul(targets))
+      .add(np.log1p(np.exp(np.abs(logits).mul(-1)))); // [b, v, h, w]
+  } else {
+    // softplus(−x) = softplus(x) − x, with softplus(x) in the stable form above (its gradient at x = 0 is right)
+    const softplusNeg = np.maximum(logits.ref, 0).add(np.log1p(np.exp(np.abs(logits.ref).mul(-1)))).sub(logits.ref);
+    const wPos = targets.ref.mul(positiveWeight - 1).add(1); // 1 + (p − 1)·y
+    loss = targets.mul(-1).add(1).mul(logits).add(wPos.mul(softplusNeg)); // [b, v, h, w]
+  }
   if (!keep) return np.mean(loss);
   const [b, v, h, w] = loss.shape as [number, number, number, number];
   const perView = np.mean(loss.reshape([b, v, h * w]), -1); // [b, v]

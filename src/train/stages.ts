@@ -21,7 +21,7 @@ import { psnrHost } from "../eval/metrics.ts";
 import { evaluateMotionMasks } from "../eval/motionEval.ts";
 import { bceWithLogits } from "./losses.ts";
 import type { RunConfig } from "./config.ts";
-import { trainBatch } from "./batches.ts";
+import { trainBatch, trainSamples } from "./batches.ts";
 import { stage1Loss, type Stage1Batch } from "./step.ts";
 
 /** A stage's periodic evaluation: the stage-1 report (`eval`) and/or the motion estimator's mask quality. */
@@ -78,6 +78,9 @@ export function stage1(run: RunConfig, clips: readonly Scene[] | null, features:
 /** Stage 2's device batch: the targets' frozen-backbone features, image and ray tokens, labels and keep weights. */
 export type Stage2Batch = { features: JArray; imageTokens: JArray; rayTokens: JArray; labels: JArray; keep: JArray };
 
+/** One training sample's stage-2 inputs on the host (its t targets), computed once per sample. */
+type Sample = { features: Float32Array; imageTokens: Float32Array; rayTokens: Float32Array; labels: Float32Array; keep: Float32Array };
+
 /**
  * Stage 2, motion-estimator distillation: the RayZer is frozen; per step its static renderings of the targets go
  * through the pseudo-mask pipeline on the host (or, for the labelled `oracle` ablation, the generator's true masks
@@ -93,6 +96,38 @@ export function stage2(run: RunConfig, clips: readonly Scene[] | null, fx: Featu
   const t = model.views - k;
   const pass = makeStaticPass(model);
   const options = m.pseudo === "official" ? OFFICIAL_PSEUDO : DEFAULT_PSEUDO;
+  const cache = new Map<number, Sample>();
+
+  /** The frozen pass, the labels and the features of training samples `indices` (params not consumed). */
+  const makeSamples = async (indices: readonly number[], params: RayZerParams): Promise<{ samples: Sample[]; phases: Record<string, number> }> => {
+    const host = trainSamples(run, indices, clips);
+    const [b, v, , h, w] = host.shape;
+    const img = 3 * h * w;
+    const t0 = performance.now();
+    const [rendersA, imageTokensA, rayTokensA] = pass(ref(params), np.array(host.images).reshape(host.shape)) as JArray[];
+    const [renders, imageTokens, rayTokens] = (await Promise.all([rendersA!.data(), imageTokensA!.data(), rayTokensA!.data()])) as Float32Array[];
+    const t1 = performance.now();
+    const targetImages = new Float32Array(b * t * img);
+    const samples: Sample[] = [];
+    const tok = imageTokens!.length / b;
+    for (let i = 0; i < b; i++) {
+      const targets = Array.from({ length: t }, (_, j) => host.images.slice((i * v + k + j) * img, (i * v + k + j + 1) * img));
+      const statics = Array.from({ length: t }, (_, j) => renders!.slice((i * t + j) * img, (i * t + j + 1) * img));
+      targets.forEach((x, j) => targetImages.set(x, (i * t + j) * img));
+      let masks: ArrayLike<number>[];
+      if (m.labels === "oracle") masks = Array.from({ length: t }, (_, j) => host.masks.subarray((i * v + k + j) * h * w, (i * v + k + j + 1) * h * w));
+      else masks = (await pseudoLabels(fx, MASK_TAP, targets, statics, h, w, options)).masks;
+      const labels = new Float32Array(t * h * w);
+      masks.forEach((mask, j) => labels.set(mask, j * h * w));
+      const keep = Float32Array.from(statics, (st, j) => (psnrHost(st, targets[j]!) >= m.psnrFilter ? 1 : 0));
+      samples.push({ labels, keep, imageTokens: imageTokens!.slice(i * tok, (i + 1) * tok), rayTokens: rayTokens!.slice(i * tok, (i + 1) * tok), features: new Float32Array(0) });
+    }
+    const t2 = performance.now();
+    const feats = (await featureMaps(fx, MASK_TAP, targetImages, b * t, h, w, mc.featureChannels, m.features).data()) as Float32Array;
+    const per = feats.length / b;
+    samples.forEach((smp, i) => (smp.features = feats.slice(i * per, (i + 1) * per)));
+    return { samples, phases: { render: Math.round(t1 - t0), labels: Math.round(t2 - t1), samples: b } };
+  };
   return {
     stage: 2,
     name: "motion",
@@ -101,44 +136,47 @@ export function stage2(run: RunConfig, clips: readonly Scene[] | null, fx: Featu
       `; features ${m.features ? "on" : "off (zeros)"}; PSNR filter ${m.psnrFilter} dB`,
     frozen: (name) => !name.startsWith("motion."),
     batch: async (step, params) => {
-      const host = trainBatch(run, step, clips);
-      const [b, v, , h, w] = host.shape;
-      const img = 3 * h * w;
-      const t0 = performance.now();
-      const [rendersA, imageTokens, rayTokens] = pass(ref(params), np.array(host.images).reshape(host.shape)) as JArray[];
-      const renders = (await rendersA!.data()) as Float32Array;
-      const t1 = performance.now();
-      const labels = new Float32Array(b * t * h * w);
-      const keep = new Float32Array(b * t);
-      const targetImages = new Float32Array(b * t * img);
-      for (let i = 0; i < b; i++) {
-        const targets = Array.from({ length: t }, (_, j) => host.images.subarray((i * v + k + j) * img, (i * v + k + j + 1) * img));
-        const statics = Array.from({ length: t }, (_, j) => renders.subarray((i * t + j) * img, (i * t + j + 1) * img));
-        targets.forEach((x, j) => targetImages.set(x, (i * t + j) * img));
-        let masks: ArrayLike<number>[];
-        if (m.labels === "oracle") masks = Array.from({ length: t }, (_, j) => host.masks.subarray((i * v + k + j) * h * w, (i * v + k + j + 1) * h * w));
-        else masks = (await pseudoLabels(fx, MASK_TAP, targets.map((x) => Float32Array.from(x)), statics.map((x) => Float32Array.from(x)), h, w, options)).masks;
-        masks.forEach((mask, j) => labels.set(mask, (i * t + j) * h * w));
-        statics.forEach((s, j) => (keep[i * t + j] = psnrHost(s, targets[j]!) >= m.psnrFilter ? 1 : 0));
+      const b = run.train.batch;
+      // sample indices of this step; with a pool they repeat, and each sample's labels are computed once (the
+      // RayZer is frozen, so a sample's renders, tokens and labels never change: the official code caches too)
+      const indices = Array.from({ length: b }, (_, i) => (m.pool > 0 ? (step * b + i) % m.pool : step * b + i));
+      const missing = [...new Set(indices.filter((j) => !cache.has(j)))];
+      const fresh = new Map<number, Sample>();
+      let phases: Record<string, number> | undefined;
+      if (missing.length > 0) {
+        const made = await makeSamples(missing, params);
+        phases = made.phases;
+        missing.forEach((j, i) => (m.pool > 0 ? cache : fresh).set(j, made.samples[i]!));
       }
-      const t2 = performance.now();
-      const feats = featureMaps(fx, MASK_TAP, targetImages, b * t, h, w, mc.featureChannels, m.features);
-      const [, c, gh, gw] = feats.shape as [number, number, number, number];
-      const batch: Stage2Batch = {
-        features: feats.reshape([b, t, c, gh, gw]),
-        imageTokens: imageTokens!,
-        rayTokens: rayTokens!,
-        labels: np.array(labels).reshape([b, t, h, w]),
-        keep: np.array(keep).reshape([b, t]),
+      const got = indices.map((j) => cache.get(j) ?? fresh.get(j)!);
+      const cat = (key: keyof Sample) => {
+        const parts = got.map((e) => e[key]);
+        const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+        let o = 0;
+        for (const p of parts) {
+          out.set(p, o);
+          o += p.length;
+        }
+        return out;
       };
-      return { batch, phases: { render: Math.round(t1 - t0), labels: Math.round(t2 - t1) } };
+      const { h, w } = { h: model.imageSize, w: model.imageSize };
+      const n = (h / model.patch) ** 2;
+      const g = h / MASK_TAP.stride;
+      const batch: Stage2Batch = {
+        features: np.array(cat("features")).reshape([b, t, mc.featureChannels, g, g]),
+        imageTokens: np.array(cat("imageTokens")).reshape([b, t, n, model.d]),
+        rayTokens: np.array(cat("rayTokens")).reshape([b, t, n, model.d]),
+        labels: np.array(cat("labels")).reshape([b, t, h, w]),
+        keep: np.array(cat("keep")).reshape([b, t]),
+      };
+      return phases ? { batch, phases } : { batch };
     },
     variant: () => "bce",
     loss: () => (p, batch) => {
       const { motion, ...rest } = p;
       dispose(rest); // frozen: the loss reads only the motion estimator
       const logits = motionLogits(motion!, batch.features, batch.imageTokens, batch.rayTokens, model);
-      return bceWithLogits(logits, batch.labels, batch.keep);
+      return bceWithLogits(logits, batch.labels, batch.keep, m.positiveWeight);
     },
     evaluate: async (params) => (clips ? undefined : { maskEval: await evaluateMotionMasks(params, model, { ...run.data }, fx, MASK_TAP, { scenes: run.train.evalScenes }) }),
     dispose: () => pass.dispose(),

@@ -79,6 +79,26 @@ describe("wildrayzer eval", () => {
     assert.match(one.stdout, new RegExp(`1 clip from .*, ${clipWindows(7, views).length} windows of ${views} frames, ${clipWindows(7, views).length * 2} target views`));
   });
 
+  it("--runtime onnx (the default) and --runtime jax give the same report", async () => {
+    const args = ["--quiet", "eval", "--ckpt", ckpt, "--data", `synth:${HELD_OUT_SEED_START}..${HELD_OUT_SEED_START + 1}`, "--json"];
+    const reports = [];
+    for (const extra of [["--runtime", "jax"], ["--runtime", "onnx"], []]) {
+      const r = await runCli([...args, ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      reports.push(JSON.parse(r.stdout) as Report & { focal: { model: number } });
+    }
+    const [jax, onnx, dflt] = reports as [Report & { focal: { model: number } }, Report & { focal: { model: number } }, Report & { focal: { model: number } }];
+    for (const key of ["model", "identityCameras", "trueCameras"]) {
+      assert.ok(Math.abs(jax.psnr[key]! - onnx.psnr[key]!) < 1e-4, `psnr.${key}: jax ${jax.psnr[key]} vs onnx ${onnx.psnr[key]}`);
+    }
+    assert.ok(Math.abs(jax.rotationErrorDeg.model - onnx.rotationErrorDeg.model) < 1e-3, "rotation error");
+    assert.ok(Math.abs(jax.focal.model - onnx.focal.model) < 1e-5, "focal");
+    assert.deepEqual(dflt, onnx, "the default runtime is onnx");
+    const bad = await runCli([...args, "--runtime", "tfjs"]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--runtime <kind>' argument 'tfjs' is invalid/);
+  });
+
   it("bad inputs exit 2 with one line", async () => {
     const cases: [string[], RegExp][] = [
       [["--inputs", "3"], /--inputs 3: this model takes 2 input views/],

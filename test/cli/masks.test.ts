@@ -10,6 +10,11 @@ import { writeScene } from "../../src/data/sceneIo.ts";
 import { SYNTH_PRESETS, SynthConfigSchema } from "../../src/data/config.ts";
 import { computeCrop, uncropMask } from "../../src/data/crop.ts";
 import { maskWindows } from "../../src/pipeline/clipMasks.ts";
+import { saveUntrainedCheckpoint } from "../helpers/checkpoint.ts";
+import { resolveRunConfig } from "../../src/train/config.ts";
+import { MOTION_PRESETS } from "../../src/model/motionConfig.ts";
+import { MASK_TAP_CHANNELS } from "../../src/pipeline/pseudoLabels.ts";
+import { engine } from "../helpers/engine.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wrz-masks-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,6 +22,7 @@ const scene = join(dir, "scene");
 const short = join(dir, "short");
 
 before(async () => {
+  await engine();
   const cfg = SynthConfigSchema.parse({ ...SYNTH_PRESETS.small, size: 64, frames: 8, movers: [1, 2] });
   await writeScene(scene, generateScene(77, cfg));
   await writeScene(short, generateScene(78, { ...cfg, frames: 4 }));
@@ -66,6 +72,29 @@ describe("uncropMask", () => {
   });
 });
 
+describe("wildrayzer masks (the motion estimator)", () => {
+  it("writes a 0/255 mask per frame at the input's size from a stage-2 model, masks.json says so; the estimator's masks", async () => {
+    const ckpt = join(dir, "stage2.safetensors");
+    const base = resolveRunConfig("tiny");
+    const motion = { ...MOTION_PRESETS.tiny, featureChannels: MASK_TAP_CHANNELS };
+    await saveUntrainedCheckpoint(ckpt, { ...base, model: { ...base.model, motion } }, 6, 2);
+    const out = join(dir, "motion");
+    const r = await runCli(["masks", "--input", scene, "--out", out, "--ckpt", ckpt, "--quiet"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /wrote 8 masks \(motion estimator\)/);
+    const summary = JSON.parse(readFileSync(join(out, "masks.json"), "utf8"));
+    assert.equal(summary.source, "motion estimator");
+    assert.equal(summary.frames.length, 8);
+    for (const f of summary.frames) {
+      const png = sharp(join(out, `${f.name}.png`));
+      const meta = await png.metadata();
+      assert.deepEqual([meta.width, meta.height], [64, 64], "the input frame's size");
+      const { data } = await png.raw().toBuffer({ resolveWithObject: true });
+      assert.ok(data.every((v) => v === 0 || v === 255), "binary 0/255");
+    }
+  });
+});
+
 describe("wildrayzer masks --pseudo --renderer model", () => {
   it("writes a 0/255 mask per frame at the input's size, masks.json and a debug page whose images exist", async () => {
     const out = join(dir, "out");
@@ -96,13 +125,13 @@ describe("wildrayzer masks --pseudo --renderer model", () => {
 
   it("bad input: one line, exit 2, nothing written", async () => {
     const cases: [string[], RegExp][] = [
-      [["masks", "--input", scene, "--out", join(dir, "x1")], /say --pseudo/],
+      [["masks", "--input", scene, "--out", join(dir, "x1"), "--ckpt", "models/small.safetensors"], /small\.safetensors: a stage-1 RayZer without a motion estimator; use --pseudo/],
       [["masks", "--pseudo", "--renderer", "model", "--input", short, "--out", join(dir, "x2")], /4 frames, but masks need at least 6/],
       [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x3"), "--ckpt", join(dir, "nope.safetensors")], /nope\.safetensors/],
       [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x4"), "--size", "64"], /works at 32×32/],
       [["masks", "--pseudo", "--renderer", "warp", "--input", scene, "--out", join(dir, "x5"), "--size", "64"], /--size: the warp renderer works at the input's full size/],
       [["masks", "--pseudo", "--renderer", "warp", "--input", scene, "--out", join(dir, "x6"), "--ckpt", join(dir, "nope.safetensors")], /--ckpt: the warp renderer uses no model/],
-      [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x7"), "--spacing", "2"], /options of --renderer warp/],
+      [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x7"), "--spacing", "2"], /options of --pseudo --renderer warp/],
     ];
     for (const [args, pattern] of cases) {
       const r = await runCli(args);

@@ -50,6 +50,25 @@ describe("bceWithLogits", () => {
   });
 });
 
+describe("bceWithLogits with a positive weight", () => {
+  it("is −[p·y·log σ(x) + (1 − y)·log(1 − σ(x))] by hand, stays finite at |x| = 100, and its gradient is (σ(x)(1 + (p−1)y) − p·y) / N", async () => {
+    const p = 3;
+    const wbce = (x: number, y: number) => {
+      const s = 1 / (1 + Math.exp(-x));
+      return -(p * y * Math.log(s) + (1 - y) * Math.log(1 - s));
+    };
+    const x = [-3, -0.5, 0, 0.5, 3, 7];
+    const y = [0, 1, 0.3, 1, 0, 1];
+    const got = await values(bceWithLogits(arr(x, [1, 2, 1, 3]), arr(y, [1, 2, 1, 3]), null, p));
+    assertClose(got, [x.reduce((s, xi, i) => s + wbce(xi, y[i]!), 0) / 6], 1e-6, 1e-6);
+    // a wrong sign costs |x|, weighted p for a missed positive: (x=−100, y=1) → 300, (x=100, y=0) → 100
+    const big = await values(bceWithLogits(arr([-100, 100], [1, 1, 1, 2]), arr([1, 0], [1, 1, 1, 2]), null, p));
+    assertClose(big, [(300 + 100) / 2], 1e-4, 1e-6);
+    const g = await values(grad((l: JArray) => bceWithLogits(l, arr(y, [1, 2, 1, 3]), null, p))(arr(x, [1, 2, 1, 3])));
+    assertClose(g, x.map((xi, i) => (sigmoid(xi) * (1 + (p - 1) * y[i]!) - p * y[i]!) / 6), 1e-6, 1e-5);
+  });
+});
+
 describe("psnrKeep", () => {
   it("keeps views at or above the threshold (17 dB by default)", async () => {
     assert.deepEqual(await values(psnrKeep(arr([16.9, 17, 25, 3], [2, 2]))), [0, 1, 1, 0]);

@@ -21,10 +21,10 @@ const stage1 = join(dir, "stage1.safetensors");
 const tensors = (path: string) => new Map([...readCheckpointMeta(path).file.tensors].filter(([n]) => n.startsWith("params.")).map(([n, t]) => [n, t.data]));
 const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
 
-function run(labels: "pseudo" | "oracle", steps = 4) {
+function run(labels: "pseudo" | "oracle", steps = 4, pool = 0) {
   const { meta } = readModelFile(stage1);
   // psnrFilter 0: an untrained renderer's PSNR is below the official 17 dB, which would keep no target
-  return resolveStage2Run(stage1, meta.model, meta.data, { labels, features: true, featureChannels: MASK_TAP_CHANNELS, overrides: [`train.steps=${steps}`, "train.ckptEvery=2", "motion.psnrFilter=0"] });
+  return resolveStage2Run(stage1, meta.model, meta.data, { labels, features: true, featureChannels: MASK_TAP_CHANNELS, overrides: [`train.steps=${steps}`, "train.ckptEvery=2", "motion.psnrFilter=0", `motion.pool=${pool}`] });
 }
 
 describe("stage 2: motion-estimator distillation", () => {
@@ -60,12 +60,12 @@ describe("stage 2: motion-estimator distillation", () => {
     assert.match(meta.banner ?? "", /stage 2/);
   });
 
-  it("resumes exactly: 2 steps, stop, resume 2 more = 4 steps in one go (oracle labels)", async () => {
+  it("resumes exactly: 2 steps, stop, resume 2 more = 4 steps in one go (oracle labels, a pool of 3 samples reused)", async () => {
     const whole = join(dir, "whole");
     const broken = join(dir, "broken");
-    await trainStage2({ run: run("oracle"), outDir: whole });
-    await trainStage2({ run: run("oracle"), outDir: broken, stopAfter: 2 });
-    const r = await trainStage2({ run: run("oracle"), outDir: broken, resume: true });
+    await trainStage2({ run: run("oracle", 4, 3), outDir: whole });
+    await trainStage2({ run: run("oracle", 4, 3), outDir: broken, stopAfter: 2 });
+    const r = await trainStage2({ run: run("oracle", 4, 3), outDir: broken, resume: true });
     assert.equal(r.resumedFrom, 2);
     const a = tensors(join(whole, CHECKPOINT_FILE));
     const b = tensors(join(broken, CHECKPOINT_FILE));

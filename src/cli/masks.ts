@@ -116,7 +116,7 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     .option("--ckpt <file>", "--estimator: a stage-2 model file (default: the shipped models/wildrayzer-small.safetensors); --renderer model: the static renderer (default: models/small.safetensors)")
     .option("--neighbours <n>", `--renderer warp: aligned neighbours per target (default ${DEFAULT_WARP.neighbours})`)
     .option("--spacing <n>", `--renderer warp: frames between neighbours (default ${DEFAULT_WARP.spacing})`)
-    .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (SPEC §5)").choices(SETTINGS).default("ours"))
+    .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (docs/METHOD.md §5)").choices(SETTINGS).default("ours"))
     .option("--debug", "also write debug.html with every intermediate map of every window", false)
     .addOption(runtimeOption());
   addOfficialOptions(addClipOptions(cmd)).action(async (flags: MasksFlags) => {

@@ -6,9 +6,9 @@
  * `bench/run.ts` runs one child per case and thread count, so each row's peak RSS belongs to that case alone; run a
  * bench file directly and rows share a process.
  *
- * Timing: warm-up calls first (the first call of a jitted function traces and compiles; ENGINE.md), then the median
+ * Timing: warm-up calls first (the first call of a jitted function traces and compiles; docs/ENGINE.md), then the median
  * of the timed calls. A call is timed from dispatch until `blockUntilReady` resolves: jax-js is lazy, and its
- * worker pool runs in parallel only when results are awaited asynchronously (ENGINE.md, "Threads in Node").
+ * worker pool runs in parallel only when results are awaited asynchronously (docs/ENGINE.md, "Threads in Node").
  */
 import { engineThreads, wasmHeapBytes } from "../src/engine/workerAdapter.ts";
 import { blockUntilReady, numpy as np, tree, type Array as JArray } from "@jax-js/jax";

@@ -40,11 +40,11 @@ const VARIANTS: Record<string, Partial<PseudoMaskOptions>> = {
   "fused, no vote, + GrabCut": { vote: false },
   "fused + vote, morphology only": { ...noGrabcut },
   "**fused + vote + GrabCut (ours, DEFAULT_PSEUDO)**": {},
-  "ours, per-frame z-scores (SPEC)": { standardise: "frame" },
+  "ours, per-frame z-scores (official)": { standardise: "frame" },
   "ours, fusing features + SSIM only (0.5 / 0.5)": { weights: { feat: 0.5, ssim: 0.5, mse: 0 } },
-  "ours, k-means on features (SPEC) instead of colour": { descriptor: { features: 1, colour: 0 } },
-  "ours, SPEC's vote rule (top 5 % of clusters, ≥ 4 frames, patch = cluster)": { voteOptions: OFFICIAL_PSEUDO.voteOptions },
-  "SPEC §5 settings throughout (OFFICIAL_PSEUDO)": OFFICIAL_PSEUDO,
+  "ours, k-means on features (official) instead of colour": { descriptor: { features: 1, colour: 0 } },
+  "ours, the official vote rule (top 5 % of clusters, ≥ 4 frames, patch = cluster)": { voteOptions: OFFICIAL_PSEUDO.voteOptions },
+  "the official settings throughout, docs/METHOD.md §5 (OFFICIAL_PSEUDO)": OFFICIAL_PSEUDO,
 };
 
 await startEngine({ device: "wasm" });

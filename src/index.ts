@@ -117,3 +117,7 @@ export { saveCheckpoint, loadCheckpoint, readCheckpointMeta, type CheckpointMeta
 export { evaluateStage1, type EvalReport } from "./eval/evaluate.ts";
 export { psnrHost, mseHost } from "./eval/metrics.ts";
 export { buildReport, writeReport } from "./eval/report.ts";
+export type { FrameStack, StaticRenderer } from "./pipeline/staticRenderer.ts";
+export { warpRenderer, DEFAULT_WARP, type WarpOptions } from "./pipeline/warpRenderer.ts";
+export { rendererPseudoMasks, DEFAULT_FRAME_MASKS, type FrameMaskOptions } from "./pipeline/frameMasks.ts";
+export { differencingMasks, DEFAULT_DIFFERENCING, type DifferencingOptions } from "./pipeline/differencing.ts";

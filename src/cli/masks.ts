@@ -1,5 +1,5 @@
 /**
- * `wildrayzer masks --pseudo --input PATH --out DIR [--renderer warp|model] [--ckpt C] [--debug]`: pseudo-motion
+ * `wildrayzer masks [--pseudo] --input PATH --out DIR [--renderer warp|model] [--ckpt C] [--debug]`: pseudo-motion
  * masks of real footage or a scene folder, from what a static renderer cannot re-render (src/masks). `--renderer
  * warp` (the default: better on real footage, README) is warpMasks.ts, at the input's full size; `--renderer model`
  * is a trained static RayZer at its working size (src/pipeline/clipMasks.ts), below. Writes, all atomically:
@@ -7,6 +7,7 @@
  *                       crop cut away are 0)
  *   DIR/masks.json      settings, windows, per-frame coverage (and IoU against the clip's own masks, when it has them)
  *   DIR/debug.html      with --debug: every stage of every window side by side (+ DIR/debug_files/)
+ * `--estimator` instead writes the motion estimator's masks (a stage-2 model; src/pipeline/motion.ts).
  */
 import { join } from "node:path";
 import { Option, type Command } from "commander";
@@ -42,6 +43,7 @@ export const MASKS_OUTPUTS: Owned = { names: ["masks.json", "debug.html", "debug
 const RENDERERS = ["model", "warp"] as const;
 type MasksFlags = ClipFlags & OfficialFlags & {
   pseudo: boolean;
+  estimator: boolean;
   ckpt?: string;
   input: string;
   out: string;
@@ -75,14 +77,14 @@ async function writeMasks(out: string, clip: Clip, masks: readonly Uint8Array[],
 /** The default: the motion estimator's masks, one feed-forward pass per window (no rendering is compared). */
 async function motionMasksCommand(flags: MasksFlags, g: GlobalOptions, claim: () => void): Promise<void> {
   const t0 = performance.now();
-  if (flags.debug) throw new WildrayzerError("--debug: the pseudo-mask pipeline's stages (use it with --pseudo)");
+  if (flags.debug) throw new WildrayzerError("--debug: the pseudo-mask pipeline's stages (not with --estimator)");
   await startEngine({ device: g.device });
   const ckpt = flags.ckpt ?? DEFAULT_WILDRAYZER;
   const { params, meta, clip } = await loadModelAndClip(ckpt, flags.input, flags);
   const model = meta.model;
   if (!params.motion || !model.motion) {
     dispose(params);
-    throw new WildrayzerError(`${ckpt}: a stage-1 RayZer without a motion estimator; use --pseudo with it, or a stage-2 model (train --stage 2 --from ${ckpt})`);
+    throw new WildrayzerError(`${ckpt}: a stage-1 RayZer without a motion estimator; drop --estimator (pseudo-masks), or train one: train --stage 2 --from ${ckpt}`);
   }
   if (clip.frames.length < model.views) {
     dispose(params);
@@ -109,24 +111,26 @@ async function motionMasksCommand(flags: MasksFlags, g: GlobalOptions, claim: ()
 export function registerMasks(program: Command, globals: () => GlobalOptions): void {
   const cmd = program
     .command("masks")
-    .description("motion masks of a clip: the motion estimator (default; one feed-forward pass per window), or --pseudo: what a static renderer cannot re-render")
-    .option("--pseudo", "pseudo-masks from rendering residuals instead of the motion estimator", false)
+    .description("motion masks of a clip: pseudo-masks, what a static renderer cannot re-render (default: the warp renderer, full size), or --estimator: the trained motion estimator")
+    .option("--pseudo", "pseudo-masks from rendering residuals (the default; measured best on real footage, README)", false)
+    .option("--estimator", "the motion estimator of a stage-2 model instead (one feed-forward pass per window, at the model's working size)", false)
     .requiredOption("--input <path>", "a video, a folder of frames, a DAVIS/LLFF folder or a scene folder")
     .requiredOption("--out <dir>", OUT_HELP)
-    .addOption(new Option("--renderer <which>", "--pseudo: the static renderer: warp (neighbouring frames aligned by homographies, median; full size) or model (a trained RayZer at its working size)").choices(RENDERERS).default("warp"))
-    .option("--ckpt <file>", "model file: with a motion estimator (default: the shipped models/wildrayzer-small.safetensors), or for --pseudo --renderer model the static renderer (default: models/small.safetensors)")
-    .option("--neighbours <n>", `--pseudo --renderer warp: aligned neighbours per target (default ${DEFAULT_WARP.neighbours})`)
-    .option("--spacing <n>", `--pseudo --renderer warp: frames between neighbours (default ${DEFAULT_WARP.spacing})`)
-    .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (SPEC §5)").choices(SETTINGS).default("ours"))
+    .addOption(new Option("--renderer <which>", "pseudo-masks: the static renderer: warp (neighbouring frames aligned by homographies, median; full size) or model (a trained RayZer at its working size)").choices(RENDERERS).default("warp"))
+    .option("--ckpt <file>", "--estimator: a stage-2 model file (default: the shipped models/wildrayzer-small.safetensors); --renderer model: the static renderer (default: models/small.safetensors)")
+    .option("--neighbours <n>", `--renderer warp: aligned neighbours per target (default ${DEFAULT_WARP.neighbours})`)
+    .option("--spacing <n>", `--renderer warp: frames between neighbours (default ${DEFAULT_WARP.spacing})`)
+    .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (docs/METHOD.md §5)").choices(SETTINGS).default("ours"))
     .option("--debug", "also write debug.html with every intermediate map of every window", false)
     .addOption(runtimeOption());
   addOfficialOptions(addClipOptions(cmd)).action(async (flags: MasksFlags) => {
     const g = globals();
-    if ((flags.neighbours !== undefined || flags.spacing !== undefined) && !(flags.pseudo && flags.renderer === "warp")) {
-      throw new WildrayzerError("--neighbours/--spacing: options of --pseudo --renderer warp");
+    if (flags.pseudo && flags.estimator) throw new WildrayzerError("--pseudo and --estimator: choose one source of masks");
+    if ((flags.neighbours !== undefined || flags.spacing !== undefined) && (flags.estimator || flags.renderer !== "warp")) {
+      throw new WildrayzerError("--neighbours/--spacing: options of --renderer warp");
     }
     const outDir = checkOutDir(flags.out, "masks", MASKS_OUTPUTS);
-    if (!flags.pseudo) return motionMasksCommand(flags, g, outDir.claim);
+    if (flags.estimator) return motionMasksCommand(flags, g, outDir.claim);
     if (flags.renderer === "warp") return runWarpMasks(flags, g, outDir.claim);
     const t0 = performance.now();
     await startEngine({ device: g.device });

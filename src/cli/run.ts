@@ -25,7 +25,7 @@ import type { Clip } from "../data/clip.ts";
 import { encodeVideo, readClip } from "../data/readers/index.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../features/mobilenetV2.ts";
 import { maskIou } from "../masks/pipeline.ts";
-import { DEFAULT_MODEL } from "../model/loadFile.ts";
+import { DEFAULT_MODEL, DEFAULT_WILDRAYZER } from "../model/loadFile.ts";
 import { clipCameras, type FrameCamera } from "../pipeline/clipCameras.ts";
 import { clipPseudoMasks } from "../pipeline/clipMasks.ts";
 import { clipMotionMasks } from "../pipeline/motion.ts";
@@ -90,9 +90,9 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .argument("<clip>", "a video, a folder of frames, a DAVIS/LLFF folder or a scene folder")
     .description("a clip end to end: moving-object masks and clean static frames at the input's size, per-frame cameras, an overlay video and report.html")
     .requiredOption("--out <dir>", OUT_HELP)
-    .option("--ckpt <file>", "the RayZer for the cameras (and for --renderer model the static renderer); default: the shipped models/small.safetensors")
+    .option("--ckpt <file>", "the RayZer for the cameras (and for --renderer model the static renderer, for --masks motion the motion estimator); default: the shipped models/small.safetensors, with --masks motion models/wildrayzer-small.safetensors")
     .addOption(new Option("--renderer <which>", "the static renderer for masks and clean frames: warp (neighbouring frames aligned by homographies, median; full size; measured better on tennis, README) or model (the RayZer at its working size, enlarged)").choices(RENDERERS).default("warp"))
-    .addOption(new Option("--masks <source>", "pseudo: what the static renderer cannot re-render; motion: the motion estimator of a stage-2 --ckpt (one pass per window, at its working size, enlarged)").choices(MASK_SOURCES).default("pseudo"))
+    .addOption(new Option("--masks <source>", "pseudo: what the static renderer cannot re-render; motion: the motion estimator of a stage-2 model (default the shipped models/wildrayzer-small.safetensors; one pass per window, at its working size, enlarged)").choices(MASK_SOURCES).default("pseudo"))
     .option("--fit <steps>", "test-time fitting of the static renderer on the clip (not available yet)");
   addClipOptions(cmd).action(async (input: string, flags: RunFlags) => {
     if (flags.fit !== undefined) throw new WildrayzerError("--fit: test-time fitting is not implemented yet; run without --fit");
@@ -100,8 +100,9 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     const t0 = performance.now();
     const outDir = checkOutDir(flags.out, "run", { names: RUN_OUTPUTS });
     await startEngine({ device: g.device });
-    const ckpt = flags.ckpt ?? DEFAULT_MODEL;
-    const ckptLabel = flags.ckpt ?? "the shipped models/small.safetensors";
+    // --masks motion needs a stage-2 model: the shipped one unless --ckpt names another
+    const ckpt = flags.ckpt ?? (flags.masks === "motion" ? DEFAULT_WILDRAYZER : DEFAULT_MODEL);
+    const ckptLabel = flags.ckpt ?? (flags.masks === "motion" ? "the shipped models/wildrayzer-small.safetensors" : "the shipped models/small.safetensors");
     const { params, meta, clip } = await loadModelAndClip(ckpt, input, flags);
     const model = meta.model;
     let cams: Awaited<ReturnType<typeof clipCameras>>;

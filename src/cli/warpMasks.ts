@@ -63,7 +63,7 @@ export async function runWarpMasks(flags: WarpMaskFlags, g: GlobalOptions, claim
   }
   const withTruth = frames.filter((f) => f.iou !== undefined);
   const miou = withTruth.length ? withTruth.reduce((a, f) => a + f.iou!, 0) / withTruth.length : undefined;
-  const work = workingSize(clip.h, clip.w, opts.workingLongSide);
+  const work = workingSize(clip.h, clip.w, opts.workingShortSide);
   const summary = {
     input: flags.input,
     renderer: "warp",

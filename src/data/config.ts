@@ -1,9 +1,9 @@
 /**
  * Typed configuration of the data side. `SynthConfig` drives the procedural dynamic-scene generator
  * (src/data/synth/): image size, clip length, how many moving objects, which camera path, how busy the textures
- * are. Written as a strict zod schema with the type derived from it (STYLE.md §3), plus the named presets and the
+ * are. Written as a strict zod schema with the type derived from it (the README's layout notes), plus the named presets and the
  * seed range reserved for held-out evaluation. Why the presets use smooth textures and randomised paths:
- * /work/shared/RECIPE.md (busy textures pin a small model to the mean image; regular paths let it read the pose from
+ * docs/METHOD.md ("Small-model training") (busy textures pin a small model to the mean image; regular paths let it read the pose from
  * the view index).
  */
 import { z } from "zod";
@@ -45,13 +45,13 @@ export const SynthConfigSchema = z.strictObject({
 
 export type SynthConfig = z.infer<typeof SynthConfigSchema>;
 
-/** `small`: the demo and benchmark size (64², 8 frames, as RECIPE.md's best setting grown to 64²). */
+/** `small`: the demo and benchmark size (64², 8 frames, as docs/METHOD.md ("Small-model training") best setting grown to 64²). */
 const SMALL: SynthConfig = {
   size: 64, // pixels per side
   frames: 8, // frames per scene
   movers: [1, 2], // moving objects per scene, [min, max]
   path: "mixed", // walk / pan / jitter / orbit chosen per scene, so the view index never gives the pose away
-  texture: "smooth", // low-frequency textures (RECIPE.md study 2)
+  texture: "smooth", // low-frequency textures (docs/METHOD.md ("Small-model training") study 2)
   focalRange: [1.0, 1.3], // fx / W, ≈ 42°–53° horizontal field of view
   samplesPerPixel: 4, // 2 × 2 jittered grid
   moverShadows: true,
@@ -59,7 +59,7 @@ const SMALL: SynthConfig = {
 };
 
 export const SYNTH_PRESETS = {
-  tiny: { ...SMALL, size: 32, frames: 6 }, // tests and RECIPE.md study 2's 32², 6-frame scenes
+  tiny: { ...SMALL, size: 32, frames: 6 }, // tests and docs/METHOD.md ("Small-model training") study 2's 32², 6-frame scenes
   small: SMALL,
   paper: { ...SMALL, size: 256, frames: 8 }, // the paper's 256² working size
 } satisfies Record<string, SynthConfig>;

@@ -1,6 +1,6 @@
 /**
  * Training samples from a scene: which frames become the inputs and which the targets, and the packing of a
- * batch into the planar arrays the model takes. View selection follows the official "two_frame" selector (SPEC
+ * batch into the planar arrays the model takes. View selection follows the official "two_frame" selector (docs/METHOD.md
  * §3): draw a gap g and a start s, use frames s and e = s + g as the K = 2 inputs, and draw the targets from the
  * frames strictly between them. The sample order is [inputs…, targets…]; the first input is the canonical view.
  */

@@ -32,7 +32,7 @@ export function resizeBilinear(x: JArray, outH: number, outW: number): JArray {
   const [, , h, w] = x.shape as [number, number, number, number];
   const rwT = np.array(interpolationMatrix(w, outW)).reshape([outW, w]).transpose([1, 0]); // [w, W]
   const rhT = np.array(interpolationMatrix(h, outH)).reshape([outH, h]).transpose([1, 0]); // [h, H]
-  // Both products keep the 2-D matrix on the right (2-D @ N-D is the matmul bug in ENGINE.md).
+  // Both products keep the 2-D matrix on the right (2-D @ N-D is the matmul bug in docs/ENGINE.md).
   const xw = np.matmul(x, rwT); // [b, c, h, W]
   const xhw = np.matmul(xw.transpose([0, 1, 3, 2]), rhT); // [b, c, W, H]
   return xhw.transpose([0, 1, 3, 2]); // [b, c, H, W]

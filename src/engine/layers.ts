@@ -26,7 +26,7 @@ export type BlockConfig = {
   eps: number;
 };
 
-/** Linear layer with weight ~ truncated N(0, std) (std 0.02 by default, SPEC §2.3) and zero bias. */
+/** Linear layer with weight ~ truncated N(0, std) (std 0.02 by default, docs/METHOD.md §2.3) and zero bias. */
 export function initLinear(key: JArray, dIn: number, dOut: number, opts: { bias?: boolean; std?: number } = {}): Linear {
   const weight = truncNormal(key, [dIn, dOut], opts.std ?? 0.02);
   return opts.bias ? { weight, bias: zeros([dOut]) } : { weight };
@@ -34,7 +34,7 @@ export function initLinear(key: JArray, dIn: number, dOut: number, opts: { bias?
 
 /** `x @ W + b`. Consumes `p` and `x` [..., in]; returns [..., out]. */
 export function linear(p: Linear, x: JArray): JArray {
-  const y = np.matmul(x, p.weight); // [..., out]; N-D @ 2-D is safe (the 2-D @ N-D case is the bug in ENGINE.md)
+  const y = np.matmul(x, p.weight); // [..., out]; N-D @ 2-D is safe (the 2-D @ N-D case is the bug in docs/ENGINE.md)
   return p.bias ? y.add(p.bias) : y;
 }
 
@@ -59,7 +59,7 @@ export function rmsNorm(p: Norm, x: JArray, eps = 1e-5): JArray {
   return p.bias ? y.add(p.bias) : y;
 }
 
-/** GELU MLP d → hidden → d (no biases, SPEC §2.1). */
+/** GELU MLP d → hidden → d (no biases, docs/METHOD.md §2.1). */
 export function initMlp(key: JArray, d: number, hidden: number, std = 0.02): Mlp {
   const [k1, k2] = random.split(key, 2) as unknown as [JArray, JArray];
   return { fc1: initLinear(k1, d, hidden, { std }), fc2: initLinear(k2, hidden, d, { std }) };
@@ -87,7 +87,7 @@ export function qkNormAttention(qNorm: Norm, kNorm: Norm, q: JArray, k: JArray, 
 }
 
 /**
- * A pre-norm transformer block. `std` is the weight init std of its linears (SPEC §2.3 uses 0.02/√(2(i+1)) for
+ * A pre-norm transformer block. `std` is the weight init std of its linears (docs/METHOD.md §2.3 uses 0.02/√(2(i+1)) for
  * the i-th block of a stack).
  */
 export function initBlock(key: JArray, cfg: BlockConfig, std = 0.02): BlockParams {
@@ -128,7 +128,7 @@ export function runBlock(p: BlockParams, x: JArray, cfg: BlockConfig): JArray {
 }
 
 /**
- * Image → patch tokens, SPEC §1 order: tokens row-major over the patch grid; inside a patch (row, col, channel)
+ * Image → patch tokens, docs/METHOD.md §1 order: tokens row-major over the patch grid; inside a patch (row, col, channel)
  * with channel fastest. Shapes: b images, c channels, h w pixels, p patch, hp = h/p, wp = w/p.
  * Consumes `x` [b, c, h, w]; returns [b, hp·wp, p·p·c].
  */

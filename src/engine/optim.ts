@@ -2,7 +2,7 @@
  * AdamW (bias-corrected, decoupled weight decay), global-norm gradient clipping, linear warm-up then cosine decay,
  * freeze masks, and `makeTrainStep`: the loss gradient and the optimiser update fused into one jitted function
  * that takes the whole training state and returns the next one. Mirrors optax's pure `init` / `update` pair
- * (`@jax-js/optax` is not published; ENGINE.md). The step counter lives in the state as an array, so the learning
+ * (`@jax-js/optax` is not published; docs/ENGINE.md). The step counter lives in the state as an array, so the learning
  * rate is computed inside the graph and the jitted step never retraces.
  */
 import { jit, numpy as np, valueAndGrad, type Array as JArray } from "@jax-js/jax";

@@ -4,7 +4,7 @@
  * when it is first imported, and starts worker threads only if a web `Worker` class exists. Node has no web
  * `Worker`, and jax-js creates workers from `blob:` URLs, which `node:worker_threads` cannot open. This module
  * installs a `Worker` with the web shape (`onmessage`, `postMessage`, `terminate`) that resolves the blob on
- * the main thread and runs its text inside a `worker_threads` Worker (see ENGINE.md, "Threads in Node").
+ * the main thread and runs its text inside a `worker_threads` Worker (see docs/ENGINE.md, "Threads in Node").
  *
  * Thread count: `WRZ_THREADS` if set (the CLI maps `--threads` onto it before importing anything), else the
  * number of available cores. `WRZ_NO_WORKERS=1` installs nothing, so jax-js runs every kernel on the main thread

@@ -1,5 +1,5 @@
 /**
- * Held-out evaluation of a stage-1 RayZer (RECIPE.md's protocol): on scenes from the held-out seed range (never
+ * Held-out evaluation of a stage-1 RayZer (docs/METHOD.md ("Small-model training") protocol): on scenes from the held-out seed range (never
  * used in training), render every target view from the inputs and compare with
  *  - two baselines a model must beat: the nearest input frame (by frame index) and the mean of the inputs;
  *  - a diagnostic: the same model with identity cameras for every view (if it scores the same, the cameras are

@@ -289,7 +289,7 @@ export function interpolatePosEmbed(grid: JArray, M: number, rows: number, cols:
     return np.array(m, { shape: [out, M] }).transpose([1, 0]); // [M, out]
   };
   const g = grid.reshape([M, M, c]).transpose([2, 0, 1]); // [c, M, M]
-  const gw = np.matmul(g, matrix(cols)); // [c, M, cols]; 2-D matrices stay on the right (ENGINE.md matmul bug)
+  const gw = np.matmul(g, matrix(cols)); // [c, M, cols]; 2-D matrices stay on the right (docs/ENGINE.md matmul bug)
   const gwh = np.matmul(gw.transpose([0, 2, 1]), matrix(rows)); // [c, cols, rows]
   return gwh.transpose([2, 1, 0]).reshape([1, rows * cols, c]); // [1, rows·cols, c]
 }

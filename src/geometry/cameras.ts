@@ -1,5 +1,5 @@
 /**
- * The one camera convention of the project, stated once (SPEC §1), and the plain-number `Camera` type.
+ * The one camera convention of the project, stated once (docs/METHOD.md §1), and the plain-number `Camera` type.
  *
  * - Axes: OpenCV. In the camera frame +x points right, +y down, +z forward (out of the lens).
  * - Pose: camera-to-world `c2w = [R t; 0 0 0 1]` (4×4, row-major, 16 numbers). The columns of R are the camera's

@@ -1,8 +1,8 @@
 /**
- * Poses relative to a canonical view and camera paths. The model's world frame is its first view (SPEC §1:
+ * Poses relative to a canonical view and camera paths. The model's world frame is its first view (docs/METHOD.md §1:
  * `c2w_0 = I`), so ground-truth or predicted poses are compared after mapping every camera by inv(c2w_0):
  * `c2w_i' = inv(c2w_0) · c2w_i` (then c2w_0' = I). Camera paths for videos interpolate between key cameras the way
- * wild-rayzer's `get_interpolated_poses_many` does (`utils/camera_utils.py`, SPEC §10): quaternion slerp for the
+ * wild-rayzer's `get_interpolated_poses_many` does (`utils/camera_utils.py`, docs/METHOD.md §10): quaternion slerp for the
  * rotation, linear for the centre and the intrinsics.
  */
 import { numpy as np, type Array as JArray } from "@jax-js/jax";

@@ -1,5 +1,5 @@
 /**
- * Per-pixel rays in Plücker coordinates, the camera encoding every RayZer transformer reads (SPEC §1, §2.6): for
+ * Per-pixel rays in Plücker coordinates, the camera encoding every RayZer transformer reads (docs/METHOD.md §1, §2.6): for
  * pixel (x, y) of a camera with c2w = [R t] and pixel intrinsics (fx, fy, cx, cy),
  *   d = normalize(R · [(x + 0.5 − cx)/fx, (y + 0.5 − cy)/fy, 1]),  o = t,  plücker = [o × d (moment, 3), d (3)].
  * The moment does not depend on where along the ray o sits (p × d = o × d for every p on it).

@@ -3,11 +3,11 @@
  * representation ↔ 3×3 matrix. On plain numbers: quaternions ↔ matrix, slerp, axis–angle, and the geodesic angle
  * between two rotations (pose metrics, camera paths).
  *
- * 6D → matrix is Gram–Schmidt as SPEC §2.5 (Zhou et al. 2019; wild-rayzer `PoseEstimator`): with the 6 numbers
+ * 6D → matrix is Gram–Schmidt as docs/METHOD.md §2.5 (Zhou et al. 2019; wild-rayzer `PoseEstimator`): with the 6 numbers
  * read as two 3-vectors `a1 = x[0:3]`, `a2 = x[3:6]`,
  *   b1 = a1/|a1|,  b2 = normalize(a2 − (b1·a2) b1),  b3 = b1 × b2,  R = [b1 b2 b3] as COLUMNS,
  * so the 6D vector of R is its first two columns and `[1,0,0, 0,1,0]` is the identity. (PyTorch3D's
- * `rotation_6d_to_matrix` stacks the b's as rows instead; we follow the SPEC.) Normalisation divides by
+ * `rotation_6d_to_matrix` stacks the b's as rows instead; we follow the docs/METHOD.md.) Normalisation divides by
  * max(|v|, 1e-12) like PyTorch's `F.normalize`.
  *
  * Quaternions are `[w, x, y, z]` (scalar first), unit length, and returned with w ≥ 0.

@@ -1,5 +1,5 @@
 /**
- * Pseudo-mask stages 1–3 (SPEC §5): how differently a static rendering Î shows a target frame I.
+ * Pseudo-mask stages 1–3 (docs/METHOD.md §5): how differently a static rendering Î shows a target frame I.
  * - Feature dissimilarity on the patch grid: D_feat(p) = 1 − cos(φ_p(I), φ_p(Î)) from any backbone's patch tap.
  * - SSIM dissimilarity as the official code computes it: both images quantised to uint8 (truncating x·255), a
  *   uniform 11×11 window with reflected borders, K1 = 0.01, K2 = 0.03, data range 255, covariances normalised by

@@ -1,5 +1,5 @@
 /**
- * Pseudo-mask stages 4–5 (SPEC §5): z-score each frame's dissimilarity map over its patch grid, then fuse the
+ * Pseudo-mask stages 4–5 (docs/METHOD.md §5): z-score each frame's dissimilarity map over its patch grid, then fuse the
  * feature and SSIM maps with weights that sum to 1.
  *   Z(x) = (x − mean) / (std + 1e-8), std with Bessel's correction (n − 1), per frame
  *   D = w_feat · Z(D_feat) + w_ssim · Z(D_ssim)
@@ -26,7 +26,7 @@ export function zscoreFrames(maps: Float32Array, frames: number): Float32Array {
 }
 
 /**
- * How dissimilarity maps are standardised before fusion: per frame (SPEC §5), or over all frames of the sample at
+ * How dissimilarity maps are standardised before fusion: per frame (docs/METHOD.md §5), or over all frames of the sample at
  * once. Per-frame z-scores always find something in every frame (the top of any map is ≥ 1 std above its mean), so a
  * frame where nothing moves still gets a mask; sample-wide statistics let such a frame stay empty. (Measured and
  * dropped: median/MAD and sigma-clipped sample statistics; they describe the static patches so tightly that texture
@@ -45,7 +45,7 @@ export function standardise(maps: Float32Array, frames: number, how: Standardise
  */
 export type FusionWeights = { feat: number; ssim: number; mse?: number };
 
-/** The official constant weights (SPEC §5: wildrayzer_stage2_motion_mask.yaml). */
+/** The official constant weights (docs/METHOD.md §5: wildrayzer_stage2_motion_mask.yaml). */
 export const OFFICIAL_WEIGHTS: FusionWeights = { feat: 0.6, ssim: 0.4 };
 
 /**
@@ -59,7 +59,7 @@ export function fusionWeights(psnr: number, lo = 18, hi = 28): FusionWeights {
   return { feat: 1 - ssim, ssim };
 }
 
-/** D = w_feat·Z(feat) + w_ssim·Z(ssim) [+ w_mse·Z(mse)], Z as `how` says (per frame in SPEC §5). */
+/** D = w_feat·Z(feat) + w_ssim·Z(ssim) [+ w_mse·Z(mse)], Z as `how` says (per frame in docs/METHOD.md §5). */
 export function fuseDissimilarity(
   feat: Float32Array,
   ssim: Float32Array,

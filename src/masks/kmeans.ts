@@ -1,5 +1,5 @@
 /**
- * k-means for the pseudo-mask vote (SPEC §5 step 6): k-means++ initialisation from a seeded generator (first
+ * k-means for the pseudo-mask vote (docs/METHOD.md §5 step 6): k-means++ initialisation from a seeded generator (first
  * centre uniform, each next one with probability ∝ squared distance to the nearest chosen centre), then Lloyd
  * iterations (at most `maxIter`, stopping when no centre moves more than `tol`); an empty cluster keeps its centre.
  * Points are rows of a flat [n, d] array; Euclidean distance.

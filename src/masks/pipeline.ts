@@ -1,12 +1,12 @@
 /**
- * The pseudo-motion-mask pipeline (SPEC §5) on one sample's target frames, stage by stage, every intermediate kept
+ * The pseudo-motion-mask pipeline (docs/METHOD.md §5) on one sample's target frames, stage by stage, every intermediate kept
  * for `--debug`: dissimilarity maps (features, SSIM, colour residual) pooled to the patch grid → z-scores → fusion →
  * k-means over patch descriptors of all frames → cluster vote → pixel refinement (morphology, small blobs, GrabCut).
  * Works at patch resolution until the last stage. The backbone runs outside (masks/ does not import features/): the
  * caller passes patch features of the real targets and of the static renderings, as host arrays [f, c, gh·gw] (c
  * channels on a gh × gw grid of square patches, gh = h / patch, gw = w / patch; frames need not be square).
  *
- * Two settings: `OFFICIAL_PSEUDO` is SPEC §5 as the official code has it (DINOv3-7B at 256²), and `DEFAULT_PSEUDO`
+ * Two settings: `OFFICIAL_PSEUDO` is docs/METHOD.md §5 as the official code has it (DINOv3-7B at 256²), and `DEFAULT_PSEUDO`
  * is ours, tuned on training-range synthetic scenes at 64² with the bundled MobileNetV2 (RESULTS.md has the
  * ablation on held-out scenes). The differences, each measured: sample-wide z-scores (frames where nothing moves
  * can stay empty); the colour residual fused in beside features and SSIM, both images blurred by σ = 1 px first (a
@@ -25,7 +25,7 @@ export type PseudoMaskOptions = {
   /** Which evidence: fused (the method), or one map alone: features, SSIM or the colour residual (`mse`). */
   evidence: "fused" | "features" | "ssim" | "mse";
   weights: FusionWeights;
-  /** z-scores per frame (SPEC §5) or over the whole sample (lets a frame with nothing moving stay empty). */
+  /** z-scores per frame (docs/METHOD.md §5) or over the whole sample (lets a frame with nothing moving stay empty). */
   standardise: Standardise;
   /** Cross-frame voting (else: a patch is dynamic when its z-scored evidence ≥ `zThreshold`). */
   vote: boolean;
@@ -37,7 +37,7 @@ export type PseudoMaskOptions = {
   mseBlur: number;
   clusters: number;
   /**
-   * What k-means clusters: unit-normalised patch features (SPEC §5, right for DINO) and/or the patch's mean colour,
+   * What k-means clusters: unit-normalised patch features (docs/METHOD.md §5, right for DINO) and/or the patch's mean colour,
    * each scaled by its weight.
    */
   descriptor: { features: number; colour: number };
@@ -45,7 +45,7 @@ export type PseudoMaskOptions = {
   seed: number;
 };
 
-/** SPEC §5 as the official code runs it. */
+/** docs/METHOD.md §5 as the official code runs it. */
 export const OFFICIAL_PSEUDO: PseudoMaskOptions = {
   evidence: "fused",
   weights: OFFICIAL_WEIGHTS,

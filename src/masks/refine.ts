@@ -1,5 +1,5 @@
 /**
- * Pseudo-mask stages 9–12 at pixel resolution (SPEC §5), with OpenCV.js (`@techstark/opencv-js`, loaded once):
+ * Pseudo-mask stages 9–12 at pixel resolution (docs/METHOD.md §5), with OpenCV.js (`@techstark/opencv-js`, loaded once):
  * nearest-upsample the patch mask, close then open with a 3×3 ellipse (1 iteration each), drop 8-connected blobs
  * smaller than 0.25 % of the image, then GrabCut on the frame: definite foreground = the mask eroded by a 7×7
  * square, definite background = its complement eroded the same way, the rest "probable foreground"; 5 iterations

@@ -1,5 +1,5 @@
 /**
- * Pseudo-mask stages 7–9 (SPEC §5): cross-frame voting. Patches of all frames of a sample are clustered on their
+ * Pseudo-mask stages 7–9 (docs/METHOD.md §5): cross-frame voting. Patches of all frames of a sample are clustered on their
  * features (k-means); a cluster is dynamic iff it is among the most salient overall — its mean fused
  * dissimilarity `avg_k` is at least the `topQuantile` quantile of all clusters' means — AND it is salient in enough
  * frames: its per-frame (lower) median dissimilarity reaches the `frameQuantile` quantile of all values in at least
@@ -13,14 +13,14 @@ export type VoteOptions = {
   /** Instead of the rank rule, a cluster is salient when its mean evidence reaches this (z units); null: rank rule. */
   minMean?: number | null;
   /**
-   * How the pipeline turns voted clusters into the patch mask: `cluster` (SPEC §5: a patch is dynamic iff its
+   * How the pipeline turns voted clusters into the patch mask: `cluster` (docs/METHOD.md §5: a patch is dynamic iff its
    * cluster is), `gate` (… and its own evidence reaches the z threshold), `rescue` (a patch is dynamic when its
    * evidence reaches the z threshold on its own, or reaches `rescueZ` and its cluster was voted dynamic).
    */
   combine?: "cluster" | "gate" | "rescue";
   rescueZ?: number;
 };
-/** SPEC §5 numbers: top 5 % of clusters, frame saliency at the 0.75 quantile, in ≥ 4 of 6 frames. */
+/** docs/METHOD.md §5 numbers: top 5 % of clusters, frame saliency at the 0.75 quantile, in ≥ 4 of 6 frames. */
 export const OFFICIAL_VOTE: VoteOptions = { topQuantile: 0.95, frameQuantile: 0.75, minFrames: 4, minMean: null, combine: "cluster" };
 
 /** Linear-interpolation quantile (numpy's default) of `xs`. */

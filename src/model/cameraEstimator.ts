@@ -1,5 +1,5 @@
 /**
- * Camera estimator (RayZer's E_cam, SPEC §2.5): one learned camera token per view (plus the view-index embedding
+ * Camera estimator (RayZer's E_cam, docs/METHOD.md §2.5): one learned camera token per view (plus the view-index embedding
  * when enabled) is prepended to all views' image tokens; a transformer stack reads them; small heads turn the
  * camera tokens into a pose per view relative to the canonical view (6D rotation + translation) and one
  * shared focal length. The canonical view (the first, or the middle one with `canonicalView: "middle"`) is fixed

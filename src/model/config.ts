@@ -1,6 +1,6 @@
 /**
  * ModelConfig: the RayZer core's sizes and variants, as a strict zod schema with named presets. `small` is
- * written out in full; the others are deltas. Values follow SPEC §2 (official code) for `paper`, and RECIPE.md's
+ * written out in full; the others are deltas. Values follow docs/METHOD.md §2 (official code) for `paper`, and docs/METHOD.md ("Small-model training")
  * best measured CPU setting for `small`.
  */
 import { z } from "zod";
@@ -30,9 +30,9 @@ export const ModelConfigSchema = z
     sceneTokens: z.number().int().positive(),
     /** What the renderer attends to: the latent only (RayZer), or the latent plus the fused input tokens. */
     rendererReads: z.enum(["latent", "latentAndInputs"]),
-    /** Add the view index to the token positional embedding (the official code does; RECIPE.md: a shortcut). */
+    /** Add the view index to the token positional embedding (the official code does; docs/METHOD.md ("Small-model training"): a shortcut). */
     viewIndexEmbedding: z.boolean(),
-    /** Normalised focal (fx / W) the camera estimator starts from (SPEC §2.5: 1.25). */
+    /** Normalised focal (fx / W) the camera estimator starts from (docs/METHOD.md §2.5: 1.25). */
     focalInit: z.number().positive(),
     /**
      * Learned register tokens appended to the camera estimator's sequence (not in the paper). They exist to round
@@ -77,24 +77,24 @@ export const ModelConfigSchema = z
 
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 
-/** The CPU-trainable demo model: RECIPE.md study 2's best setting (32², 1.5 M params, ~135 ms/step in PyTorch). */
+/** The CPU-trainable demo model: docs/METHOD.md ("Small-model training") study 2's best setting (32², 1.5 M params, ~135 ms/step in PyTorch). */
 export const SMALL: ModelConfig = {
   imageSize: 32, // px
   patch: 8, // px → 16 tokens per view
   d: 128,
   heads: 4, // head width 32
   mlpRatio: 4,
-  eps: 1e-5, // SPEC §2.1
-  views: 6, // RECIPE.md study 2: 6 frames per scene
+  eps: 1e-5, // docs/METHOD.md §2.1
+  views: 6, // docs/METHOD.md ("Small-model training") study 2: 6 frames per scene
   inputViews: 2,
   layers: { camera: 2, encoder: 2, renderer: 2 },
   sceneTokens: 32,
-  rendererReads: "latentAndInputs", // RECIPE.md: +2.8 dB over latent-only at this size
-  // On (SPEC §2.4): without a view code the camera estimator cannot tell views apart (its camera tokens are all
-  // alike and image tokens carry no view), so every non-canonical view got one and the same pose. RECIPE.md's worry
+  rendererReads: "latentAndInputs", // docs/METHOD.md ("Small-model training"): +2.8 dB over latent-only at this size
+  // On (docs/METHOD.md §2.4): without a view code the camera estimator cannot tell views apart (its camera tokens are all
+  // alike and image tokens carry no view), so every non-canonical view got one and the same pose. docs/METHOD.md ("Small-model training") worry
   // (a per-index mean trajectory) does not apply here: the targets' order in a sample is shuffled (data/sampling.ts).
   viewIndexEmbedding: true,
-  focalInit: 1.25, // SPEC §2.5
+  focalInit: 1.25, // docs/METHOD.md §2.5
   cameraRegisters: 2, // 6 camera + 96 image tokens + 2 = 104, a multiple of 4 (see the schema)
   cameraPool: 1,
   spatialPe: "colRow",
@@ -107,7 +107,7 @@ export const MODEL_PRESETS = {
   tiny: { ...SMALL, d: 32, heads: 2, views: 4, layers: { camera: 1, encoder: 1, renderer: 1 }, sceneTokens: 8, cameraRegisters: 0 }, // tests: seconds on one core (32², the smallest synthetic size); 4 + 64 tokens
 
   small: SMALL,
-  base: { ...SMALL, imageSize: 64, d: 256, views: 8, layers: { camera: 4, encoder: 4, renderer: 4 }, sceneTokens: 64, cameraRegisters: 0 }, // RECIPE.md study 1 size (10 M params); long runs or a GPU; 8 + 512 tokens
+  base: { ...SMALL, imageSize: 64, d: 256, views: 8, layers: { camera: 4, encoder: 4, renderer: 4 }, sceneTokens: 64, cameraRegisters: 0 }, // docs/METHOD.md ("Small-model training") study 1 size (10 M params); long runs or a GPU; 8 + 512 tokens
   paper: {
     ...SMALL,
     imageSize: 256,
@@ -115,7 +115,7 @@ export const MODEL_PRESETS = {
     d: 768,
     heads: 12, // head width 64
     views: 8, // K = 2 inputs + T = 6 targets
-    layers: { camera: 12, encoder: 8, renderer: 12 }, // SPEC §2.2 (code: 32 layers)
+    layers: { camera: 12, encoder: 8, renderer: 12 }, // docs/METHOD.md §2.2 (code: 32 layers)
     sceneTokens: 768,
     rendererReads: "latent",
     viewIndexEmbedding: true,

@@ -1,7 +1,7 @@
 /**
  * The RayZer core, composed: image tokens for all views → camera estimator (poses + shared focal for all views)
  * → Plücker rays → scene encoder over the first `inputViews` views → renderer for the requested views.
- * Returns arrays only. Reference: SPEC Appendix A (forward pass) and §3 (the first K views of a sample are the
+ * Returns arrays only. Reference: docs/METHOD.md §2 (forward pass) and §3 (the first K views of a sample are the
  * inputs, the rest targets; targets are rendered from their *predicted* cameras).
  */
 import { numpy as np, random, type Array as JArray } from "@jax-js/jax";

@@ -1,6 +1,6 @@
 /**
- * Renderer (RayZer's decoder, SPEC §2.8): each target view's Plücker ray tokens (PlkTok2) are joined with the
- * latent scene (and, for `rendererReads: "latentAndInputs"`, the fused input tokens — RECIPE.md's faster-learning
+ * Renderer (RayZer's decoder, docs/METHOD.md §2.8): each target view's Plücker ray tokens (PlkTok2) are joined with the
+ * latent scene (and, for `rendererReads: "latentAndInputs"`, the fused input tokens — docs/METHOD.md ("Small-model training") faster-learning
  * variant); the whole sequence is layer-normed, a transformer stack reads it with joint self-attention, and the
  * first n outputs go through a head (LN → linear → sigmoid) to RGB patches, unpatchified to images in [0, 1].
  */

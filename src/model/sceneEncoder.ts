@@ -1,5 +1,5 @@
 /**
- * Scene encoder (RayZer's E_scene, SPEC §2.7): each input view's image tokens are fused with its Plücker ray
+ * Scene encoder (RayZer's E_scene, docs/METHOD.md §2.7): each input view's image tokens are fused with its Plücker ray
  * tokens (`FuseMLP([imageTokens ‖ PlkTok1(rays)])`); dynamic token positions are replaced by zeros (WildRayZer
  * §7: masked tokens) or, with `maskedTokens: "noiseToken"`, by a learned noise token (the official code's
  * `x·(1−m) + noise·m`); a mask that keeps every token leaves the tokens as they are; learned scene tokens are prepended and a transformer

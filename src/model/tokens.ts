@@ -1,5 +1,5 @@
 /**
- * Image tokenizer and positional embeddings (SPEC §2.4). Images [b, v, 3, h, w] in [0, 1] are mapped to [−1, 1],
+ * Image tokenizer and positional embeddings (docs/METHOD.md §2.4). Images [b, v, 3, h, w] in [0, 1] are mapped to [−1, 1],
  * patchified and projected to width d (no bias); a fixed sin-cos table — spatial `[E(col), E(row)]` in the first
  * half of the width, the view index `E(view)` in the second half (zeros when the view-index embedding is off) —
  * goes through a small MLP (d → d, SiLU, d → d) and is added. These "image tokens" exist before any camera is
@@ -13,7 +13,7 @@ export type PeMlp = { fc1: Linear; fc2: Linear };
 export type TokenizerParams = { proj: Linear; pe: PeMlp };
 
 /**
- * `E_m(pos) = [sin(pos·ωᵢ)]_{i<m/2} ++ [cos(pos·ωᵢ)]_{i<m/2}`, `ωᵢ = 10000^(−i/(m/2))` (SPEC §2.4), on the host.
+ * `E_m(pos) = [sin(pos·ωᵢ)]_{i<m/2} ++ [cos(pos·ωᵢ)]_{i<m/2}`, `ωᵢ = 10000^(−i/(m/2))` (docs/METHOD.md §2.4), on the host.
  * Returns `positions.length × m` values, row-major.
  */
 export function sinCos(m: number, positions: readonly number[]): Float32Array {
@@ -53,7 +53,7 @@ export function positionTable(cfg: ModelConfig): Float32Array {
   return table;
 }
 
-/** d → d (bias) → SiLU → d → d (bias), N(0, 0.02) init (SPEC §2.3). */
+/** d → d (bias) → SiLU → d → d (bias), N(0, 0.02) init (docs/METHOD.md §2.3). */
 export function initPeMlp(key: JArray, d: number): PeMlp {
   const [k1, k2] = random.split(key, 2) as unknown as [JArray, JArray];
   return { fc1: initLinear(k1, d, d, { bias: true }), fc2: initLinear(k2, d, d, { bias: true }) };

@@ -1,6 +1,6 @@
 /**
  * A stack of pre-norm QK-norm transformer blocks (engine/layers.ts) with the official depth-scaled init: the
- * i-th block's linears (0-based, counted per stack) start from N(0, 0.02 / √(2(i+1))) (SPEC §2.3). No final
+ * i-th block's linears (0-based, counted per stack) start from N(0, 0.02 / √(2(i+1))) (docs/METHOD.md §2.3). No final
  * norm. Reference: LVSM / wild-rayzer `model/transformer.py`.
  */
 import { random, type Array as JArray } from "@jax-js/jax";

@@ -1,7 +1,7 @@
 /**
  * TrainConfig (optimiser, schedule, sampling per step, logging and checkpoint cadence) and RunConfig = { data,
  * model, train }: resolved once (preset, then flags), validated by strict schemas, printed at start and stored in
- * every checkpoint. Stage-1 numbers start from RECIPE.md's best CPU setting (lr 5e-4, warm-up 100, cosine to 0.1×,
+ * every checkpoint. Stage-1 numbers start from docs/METHOD.md ("Small-model training") best CPU setting (lr 5e-4, warm-up 100, cosine to 0.1×,
  * batch 16, inputs rendered as extra targets for the first 900 steps).
  */
 import { z } from "zod";
@@ -25,7 +25,7 @@ export const TrainConfigSchema = z
     minLrRatio: z.number().min(0).max(1),
     /** Target views rendered per step (≤ views − inputViews); the rest of the targets still inform the cameras. */
     targetsPerStep: z.number().int().positive(),
-    /** Also render the input views as targets until this step (RECIPE.md: helps early learning). */
+    /** Also render the input views as targets until this step (docs/METHOD.md ("Small-model training"): helps early learning). */
     renderInputsUntil: z.number().int().min(0),
     /**
      * Labelled ablation, off by default: for the first `poseWarmupSteps` steps, a fraction `poseWarmupFraction`
@@ -33,7 +33,7 @@ export const TrainConfigSchema = z
      */
     poseWarmupSteps: z.number().int().min(0).default(0),
     poseWarmupFraction: z.number().min(0).max(1).default(0.5),
-    /** Weight of the perceptual term (SPEC §4: 0.2) on the bundled MobileNetV2 features (src/features/perceptual.ts). */
+    /** Weight of the perceptual term (docs/METHOD.md §4: 0.2) on the bundled MobileNetV2 features (src/features/perceptual.ts). */
     perceptualWeight: z.number().min(0),
     /** Training scenes use seeds seed·1e6 + step·batch + i (always below the held-out range). */
     seed: z.number().int().min(0).max(999),
@@ -48,22 +48,22 @@ export const TrainConfigSchema = z
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
-/** Stage 1 (RayZer pre-training) on the `small` model, RECIPE.md's best measured setting. */
+/** Stage 1 (RayZer pre-training) on the `small` model, docs/METHOD.md ("Small-model training") best measured setting. */
 export const SMALL_TRAIN: TrainConfig = {
-  steps: 3600, // RECIPE.md: 3,000 steps at batch 16 beat both baselines; batch 8 buys ~2× the steps per minute here
+  steps: 3600, // docs/METHOD.md ("Small-model training"): 3,000 steps at batch 16 beat both baselines; batch 8 buys ~2× the steps per minute here
   batch: 8,
-  lr: 5e-4, // 1e-3 was worse (RECIPE.md)
+  lr: 5e-4, // 1e-3 was worse (docs/METHOD.md ("Small-model training"))
   beta1: 0.9,
   beta2: 0.95,
   weightDecay: 0.05,
   clipNorm: 1.0,
   warmupSteps: 100,
   minLrRatio: 0.1,
-  targetsPerStep: 2, // 2 inputs + 2 targets per sample (RECIPE.md study 2)
+  targetsPerStep: 2, // 2 inputs + 2 targets per sample (docs/METHOD.md ("Small-model training") study 2)
   renderInputsUntil: 600,
   poseWarmupSteps: 0,
   poseWarmupFraction: 0.5,
-  perceptualWeight: 0, // SPEC: 0.2; the shipped model was trained before the backbone landed (--set train.perceptualWeight=0.2)
+  perceptualWeight: 0, // docs/METHOD.md: 0.2; the shipped model was trained before the backbone landed (--set train.perceptualWeight=0.2)
   seed: 0,
   logEvery: 10,
   ckptEvery: 100,

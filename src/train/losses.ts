@@ -1,5 +1,5 @@
 /**
- * Photometric losses (SPEC §4.1). `mse` is the plain mean; `maskedMse` leaves out pixels where `keep` is 0
+ * Photometric losses (docs/METHOD.md §4.1). `mse` is the plain mean; `maskedMse` leaves out pixels where `keep` is 0
  * (dynamic pixels, WildRayZer's gated loss) and normalises by the kept count, falling back to the plain mean when
  * fewer than 10% of the pixels are kept (as the official code does). `bceWithLogits` is the motion estimator's
  * distillation loss against pseudo masks, with a per-view keep weight for the rendering-PSNR filter.
@@ -28,7 +28,7 @@ export function maskedMse(pred: JArray, target: JArray, keep: JArray): JArray {
 }
 
 /**
- * The stage-1 photometric loss MSE + λ·perceptual (SPEC §4: λ = 0.2) on renders and targets [b, t, 3, h, w]
+ * The stage-1 photometric loss MSE + λ·perceptual (docs/METHOD.md §4: λ = 0.2) on renders and targets [b, t, 3, h, w]
  * (consumed). Without an extractor (λ = 0) it is the MSE alone.
  */
 export function photometricLoss(pred: JArray, target: JArray, lambda: number, fx: FeatureExtractor | null): JArray {

@@ -52,8 +52,10 @@ describe("wildrayzer info", () => {
     assert.equal(info.jaxVersion, "0.1.25");
     assert.equal(info.node, process.versions.node);
     const models = info.models as { preset: string; params: number }[];
-    assert.deepEqual(models.map((m) => m.preset), ["tiny", "small", "base", "paper"]);
+    assert.deepEqual(models.map((m) => m.preset), ["tiny", "small", "base", "paper", "official-wildrayzer-2view", "official-rayzer-dl3dv"]);
     assert.ok(models.every((m, i) => i === 0 || m.params > models[i - 1]!.params), "presets grow in size");
+    // the official WildRayZer is the paper model plus its noise token (768 values); RayZer has 4× the scene tokens
+    assert.equal(models[4]!.params - models[3]!.params, 768);
     assert.match(String(info.version), /^\d+\.\d+\.\d+/);
   });
   it("takes --threads after the command too, and prints a readable table", async () => {

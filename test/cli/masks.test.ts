@@ -79,7 +79,7 @@ describe("wildrayzer masks (the motion estimator)", () => {
     const motion = { ...MOTION_PRESETS.tiny, featureChannels: MASK_TAP_CHANNELS };
     await saveUntrainedCheckpoint(ckpt, { ...base, model: { ...base.model, motion } }, 6, 2);
     const out = join(dir, "motion");
-    const r = await runCli(["masks", "--input", scene, "--out", out, "--ckpt", ckpt, "--quiet"]);
+    const r = await runCli(["masks", "--estimator", "--input", scene, "--out", out, "--ckpt", ckpt, "--quiet"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /wrote 8 masks \(motion estimator\)/);
     const summary = JSON.parse(readFileSync(join(out, "masks.json"), "utf8"));
@@ -125,13 +125,14 @@ describe("wildrayzer masks --pseudo --renderer model", () => {
 
   it("bad input: one line, exit 2, nothing written", async () => {
     const cases: [string[], RegExp][] = [
-      [["masks", "--input", scene, "--out", join(dir, "x1"), "--ckpt", "models/small.safetensors"], /small\.safetensors: a stage-1 RayZer without a motion estimator; use --pseudo/],
+      [["masks", "--estimator", "--input", scene, "--out", join(dir, "x1"), "--ckpt", "models/small.safetensors"], /small\.safetensors: a stage-1 RayZer without a motion estimator; drop --estimator/],
+      [["masks", "--estimator", "--pseudo", "--input", scene, "--out", join(dir, "x8")], /choose one source of masks/],
       [["masks", "--pseudo", "--renderer", "model", "--input", short, "--out", join(dir, "x2")], /4 frames, but masks need at least 6/],
       [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x3"), "--ckpt", join(dir, "nope.safetensors")], /nope\.safetensors/],
       [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x4"), "--size", "64"], /works at 32×32/],
       [["masks", "--pseudo", "--renderer", "warp", "--input", scene, "--out", join(dir, "x5"), "--size", "64"], /--size: the warp renderer works at the input's full size/],
       [["masks", "--pseudo", "--renderer", "warp", "--input", scene, "--out", join(dir, "x6"), "--ckpt", join(dir, "nope.safetensors")], /--ckpt: the warp renderer uses no model/],
-      [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x7"), "--spacing", "2"], /options of --pseudo --renderer warp/],
+      [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x7"), "--spacing", "2"], /options of --renderer warp/],
     ];
     for (const [args, pattern] of cases) {
       const r = await runCli(args);

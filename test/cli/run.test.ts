@@ -134,16 +134,16 @@ describe("wildrayzer run --masks motion", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /masks from the motion estimator of /);
     const ref = join(dir, "motion-ref");
-    const m = await runCli(["masks", "--input", clip, "--out", ref, "--ckpt", ckpt, "--quiet"]);
+    const m = await runCli(["masks", "--estimator", "--input", clip, "--out", ref, "--ckpt", ckpt, "--quiet"]);
     assert.equal(m.code, 0, m.stderr);
     for (const n of names) {
       const [a, b] = [await pixels(join(out, "masks", `${n}.png`)), await pixels(join(ref, `${n}.png`))];
       assert.deepEqual([a.w, a.h], [W, H]);
       assert.ok(a.data.equals(b.data), `${n}: run's mask equals masks' mask`);
     }
-    const bad = await runCli(["run", clip, "--out", join(dir, "motion-bad"), "--masks", "motion"]);
+    const bad = await runCli(["run", clip, "--out", join(dir, "motion-bad"), "--masks", "motion", "--ckpt", "models/small.safetensors"]);
     assert.equal(bad.code, 2, bad.stderr);
-    assert.match(bad.stderr, /--masks motion: the shipped models\/small\.safetensors is a stage-1 RayZer without a motion estimator/);
+    assert.match(bad.stderr, /--masks motion: models\/small\.safetensors is a stage-1 RayZer without a motion estimator/);
   });
 });
 

@@ -1,4 +1,4 @@
-// Camera paths of the synthetic scenes: the view index must not give the pose away (RECIPE.md study 2), cameras stay
+// Camera paths of the synthetic scenes: the view index must not give the pose away (docs/METHOD.md ("Small-model training") study 2), cameras stay
 // inside the set and clear of objects, and the intrinsics follow the config.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";

@@ -1,6 +1,6 @@
 /**
  * Pins the jax-js 0.1.25 behaviours our code works around, so an upgrade that fixes or changes them fails here
- * and we can drop the workaround (ENGINE.md, "Known gaps and bugs").
+ * and we can drop the workaround (docs/ENGINE.md, "Known gaps and bugs").
  */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";

@@ -1,6 +1,6 @@
 /**
  * The WebGPU path runs the same code as wasm and gives the same numbers. On machines without a GPU it uses
- * Dawn's OpenGL ES backend on Mesa's llvmpipe in compatibility mode (ENGINE.md). Skipped, with the reason, when
+ * Dawn's OpenGL ES backend on Mesa's llvmpipe in compatibility mode (docs/ENGINE.md). Skipped, with the reason, when
  * the optional `webgpu` package or an EGL driver is missing.
  */
 import { describe, it } from "node:test";

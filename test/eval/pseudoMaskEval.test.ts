@@ -55,7 +55,7 @@ describe("stand-in renderer and pseudo-mask measurement", () => {
     const msg = JSON.stringify(m, (_, v: unknown) => (typeof v === "number" ? Number(v.toFixed(3)) : v));
     assert.equal(r.ours!.frames, 24);
     assert.ok(m.ours! >= 0.65, `ours ${msg}`);
-    assert.ok(m.ours! > m.official! + 0.3, `beats SPEC's settings at 64²: ${msg}`);
+    assert.ok(m.ours! > m.official! + 0.3, `beats the official settings at 64²: ${msg}`);
     assert.ok(m.ours! > m.noVote! + 0.05, `the vote helps: ${msg}`);
     assert.ok(m.ours! > m.noGrabcut! + 0.1, `GrabCut helps: ${msg}`);
     assert.ok(m.ours! > m.rawResidual! + 0.05, `fusion beats the raw residual: ${msg}`);

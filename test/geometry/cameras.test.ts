@@ -16,7 +16,7 @@ describe("intrinsics", () => {
     assertClose(await values(k), [320, 160, 128, 64, 256, 256, 64, 96], 1e-4, 0);
     await gradcheck((x) => np.sum(np.square(denormalizeIntrinsicsArray(x, 4, 8))), Float32Array.from([1, 2, 0.5, 0.25]), [4]);
   });
-  it("a 90° horizontal field of view has f = W / 2; the SPEC's default 1.25 normalised focal is ≈ 43.6°", () => {
+  it("a 90° horizontal field of view has f = W / 2; the the official default 1.25 normalised focal is ≈ 43.6°", () => {
     assertClose(intrinsicsFromFov(90, 64, 128), [64, 64, 64, 32], 1e-12, 0);
     const fov = (2 * Math.atan(1 / (2 * 1.25)) * 180) / Math.PI;
     assertClose([fov], [43.6], 0.05, 0, "fov");

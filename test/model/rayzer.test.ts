@@ -140,7 +140,7 @@ describe("RayZer forward", () => {
 });
 
 describe("parameter count", () => {
-  /** The architecture's parameter count written out by hand (SPEC §2 shapes). */
+  /** The architecture's parameter count written out by hand (docs/METHOD.md §2 shapes). */
   function expectedCount(c: ModelConfig): number {
     const { d, patch: p, sceneTokens: S } = c;
     const dh = d / c.heads;

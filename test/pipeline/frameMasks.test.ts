@@ -4,10 +4,10 @@ import { frameWindows, resizeImage, scaleRefine, workingSize } from "../../src/p
 import { OFFICIAL_REFINE } from "../../src/masks/refine.ts";
 
 describe("full-frame pseudo-mask plumbing", () => {
-  it("working size: long side as asked (never enlarged), sides multiples of 16, aspect kept", () => {
-    assert.deepEqual(workingSize(240, 432, 256), { h: 144, w: 256 }, "432×240 → 256 × 142.2 → 144");
-    assert.deepEqual(workingSize(128, 128, 256), { h: 128, w: 128 }, "never above the frame's own size");
-    assert.deepEqual(workingSize(1080, 1920, 128), { h: 80, w: 128 }, "72 px = 4.5 × 16 rounds up");
+  it("working size: short side as asked (never enlarged), sides multiples of 16, aspect kept", () => {
+    assert.deepEqual(workingSize(240, 432, 64), { h: 64, w: 112 }, "432×240 → 115.2 × 64 → 112");
+    assert.deepEqual(workingSize(48, 48, 64), { h: 48, w: 48 }, "never above the frame's own size");
+    assert.deepEqual(workingSize(1080, 1920, 81), { h: 80, w: 144 }, "81 → 5.06 × 16 → 80; 144 = 9 × 16");
   });
 
   it("windows: consecutive, near-equal, every frame once", () => {

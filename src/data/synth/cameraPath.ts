@@ -1,7 +1,7 @@
 /**
  * Camera paths of the synthetic scenes: OpenCV camera-to-world poses (src/geometry/cameras.ts) at irregular frame
  * times. Every scene draws its own speed, direction and frame gaps, so the view index never gives the pose away
- * (RECIPE.md, study 2: with regular paths the model learned a per-index mean trajectory instead of reading poses).
+ * (docs/METHOD.md ("Small-model training"), study 2: with regular paths the model learned a per-index mean trajectory instead of reading poses).
  *   walk    forward or sideways along a random heading, with a small yaw / pitch wobble
  *   pan     near-fixed position, yaw sweep at a random rate and sign
  *   jitter  look-around: independent random rotations (±10°) and translations per frame, so no order at all

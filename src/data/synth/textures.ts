@@ -2,7 +2,7 @@
  * Procedural textures of the synthetic scenes: colour as a function of surface coordinates (u, v) in metres, with
  * random palettes. "smooth" kinds (solid, gentle gradient, two-tone split with one bold edge, wide bands, panels
  * such as windows and pictures) look like indoor RealEstate10K frames; "busy" kinds (checkers, stripes, value noise)
- * are high-frequency. RECIPE.md explains why the default data is mostly smooth: busy textures pin a small model to
+ * are high-frequency. docs/METHOD.md ("Small-model training") explains why the default data is mostly smooth: busy textures pin a small model to
  * the mean image. A texture is a readable `Texture` record in the scene spec and a packed row of numbers for the
  * ray caster, which evaluates it with `evalTexture` (no allocation per call).
  */

@@ -173,7 +173,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     const meanCoverage = frames.reduce((a, f) => a + f.coverage, 0) / frames.length;
     const rendererText = flags.renderer === "warp"
       ? `the warp static renderer (${DEFAULT_WARP.neighbours} neighbours ${DEFAULT_WARP.spacing} frames apart, aligned by homographies, median) at ${w}×${h}`
-      : `the model ${ckptLabel} as static renderer at ${model.imageSize}×${model.imageSize} (centre crop), enlarged to the frame`;
+      : `the RayZer of ${ckptLabel} as static renderer at ${model.imageSize}×${model.imageSize} (centre crop), enlarged to the frame`;
     const verdict =
       `${input}: moving objects in ${moving} of ${frames.length} frames (mean ${(100 * meanCoverage).toFixed(1)} % of the frame)` +
       `${miou !== undefined ? `, mIoU ${miou.toFixed(3)} against the clip's own masks` : ""}; ${formatDuration(seconds * 1000)}; ${flags.masks === "motion" ? `masks from the motion estimator of ${ckptLabel} (at ${model.imageSize}², enlarged), clean frames from ${rendererText}` : `masks and clean frames from ${rendererText}`}; cameras from ${ckptLabel} (step ${meta.step}, centre crop at ${model.imageSize}×${model.imageSize}).`;

@@ -92,7 +92,6 @@ export type { Frame, Scene } from "./data/scene.ts";
 export { SynthConfigSchema, SYNTH_PRESETS, HELD_OUT_SEED_START, type SynthConfig, type SynthPreset } from "./data/config.ts";
 export { generateScene, projectPoint, type SynthScene } from "./data/synth/index.ts";
 export { writeScene, readScene, type SceneMeta } from "./data/sceneIo.ts";
-export { makeSynthDataset, type SynthDataset, type SynthSplit } from "./data/dataset.ts";
 export { encodePng, encodeMaskPng, encodeDepthPng16, decodeImage, decodeMask, decodeDepth16 } from "./data/images.ts";
 export { selectViews, packBatch, type HostBatch } from "./data/sampling.ts";
 export { ModelConfigSchema, MODEL_PRESETS, tokensPerView, type ModelConfig, type ModelPreset } from "./model/config.ts";

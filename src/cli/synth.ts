@@ -3,7 +3,7 @@
  * src/data/sceneIo.ts, one folder per scene: `DIR/scene_00000` has seed K, `DIR/scene_00001` seed K + 1, ...
  * Flags override a preset (`--preset small` by default) and the result is checked by the strict `SynthConfig`
  * schema, so a bad value is a one-line usage error (exit 2) naming the flag. The same flags always give
- * byte-identical files. Training does not need this (it generates scenes on the fly, src/data/dataset.ts); it is
+ * byte-identical files. Training does not need this (it generates scenes on the fly, src/train/batches.ts); it is
  * for looking at the data and for fixed evaluation sets (seeds from HELD_OUT_SEED_START on).
  */
 import { join } from "node:path";

@@ -74,7 +74,7 @@ async function writeMasks(out: string, clip: Clip, masks: readonly Uint8Array[],
   return { frames, miou };
 }
 
-/** The default: the motion estimator's masks, one feed-forward pass per window (no rendering is compared). */
+/** `--estimator`: the motion estimator's masks, one feed-forward pass per window (no rendering is compared). */
 async function motionMasksCommand(flags: MasksFlags, g: GlobalOptions, claim: () => void): Promise<void> {
   const t0 = performance.now();
   if (flags.debug) throw new WildrayzerError("--debug: the pseudo-mask pipeline's stages (not with --estimator)");

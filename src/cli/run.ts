@@ -12,6 +12,7 @@
  *   report.html         verdict, then per window: frames, masks overlaid, clean frames, camera path (+ report_files/)
  *   run.json            settings, timings, per-frame coverage (and IoU against the clip's own masks, when it has them)
  */
+import { overlayMask } from "../eval/maskReport.ts";
 import { join } from "node:path";
 import { Option, type Command } from "commander";
 import sharp from "sharp";
@@ -48,19 +49,6 @@ export const RUN_OUTPUTS = ["masks", "clean", "overlay.mp4", "cameras.json", "re
 
 /** Frames, masks and static renderings, all at the input's full size. */
 type FullFrames = { names: string[]; h: number; w: number; frames: Float32Array[]; masks: Uint8Array[]; statics: Float32Array[]; clean: Float32Array[] };
-
-/** `frame` with `mask` (1 = moving) tinted: half red where moving. Planar [3, h, w]. */
-export function overlayMask(frame: Float32Array, mask: Uint8Array, h: number, w: number): Float32Array {
-  const n = h * w;
-  const out = Float32Array.from(frame);
-  for (let i = 0; i < n; i++) {
-    if (!mask[i]) continue;
-    out[i] = 0.5 * out[i]! + 0.5;
-    out[n + i] = 0.5 * out[n + i]!;
-    out[2 * n + i] = 0.5 * out[2 * n + i]!;
-  }
-  return out;
-}
 
 /** The clean static frame: `render` where `mask` is 1, `frame` elsewhere. Planar [3, h, w]. */
 export function composeClean(frame: Float32Array, render: Float32Array, mask: Uint8Array): Float32Array {
@@ -143,7 +131,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     for (const [f, name] of full.names.entries()) {
       writeFileAtomic(join(flags.out, "masks", `${name}.png`), await encodeMaskPng(full.masks[f]!, h, w));
       writeFileAtomic(join(flags.out, "clean", `${name}.png`), await encodePng(full.clean[f]!, h, w));
-      overlays.push(await encodePng(overlayMask(full.frames[f]!, full.masks[f]!, h, w), h, w));
+      overlays.push(await encodePng(overlayMask(full.frames[f]!, full.masks[f]!), h, w));
       const truth = native.frames[f]!.mask ?? (clip.frames[f]!.mask ? uncropMask(clip.frames[f]!.mask!, clip.crops[f]!) : undefined);
       const coverage = full.masks[f]!.reduce((a, b) => a + b, 0) / (h * w);
       frames.push({ name, coverage: Number(coverage.toFixed(4)), ...(truth ? { iou: Number(maskIou(full.masks[f]!, truth).toFixed(4)) } : {}) });
@@ -244,7 +232,7 @@ async function writeRunReport(out: string, r: ReportInput): Promise<void> {
   for (const [wi, targets] of r.windows.entries()) {
     const rows: { label: string; imgs: Float32Array[] }[] = [
       { label: "input frame", imgs: targets.map((f) => full.frames[f]!) },
-      { label: r.masks === "motion" ? "mask (red) from the motion estimator" : `mask (red) from ${r.renderer} pseudo-masks`, imgs: targets.map((f) => overlayMask(full.frames[f]!, full.masks[f]!, full.h, full.w)) },
+      { label: r.masks === "motion" ? "mask (red) from the motion estimator" : `mask (red) from ${r.renderer} pseudo-masks`, imgs: targets.map((f) => overlayMask(full.frames[f]!, full.masks[f]!)) },
       { label: r.renderer === "warp" ? "clean: warp static rendering where masked" : "clean: model rendering (32², enlarged) where masked", imgs: targets.map((f) => full.clean[f]!) },
     ];
     const html: string[] = [];

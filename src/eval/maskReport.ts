@@ -51,8 +51,8 @@ function hsl(hDeg: number, s: number, l: number): [number, number, number] {
   return [f(0), f(8), f(4)];
 }
 
-/** The frame with the mask tinted red. */
-function overlay(image: Float32Array, mask: Uint8Array): Float32Array {
+/** The frame (planar [3, h, w]) with the mask (1 = moving, [h, w]) tinted: half red where moving. */
+export function overlayMask(image: Float32Array, mask: Uint8Array): Float32Array {
   const n = mask.length;
   const out = Float32Array.from(image);
   for (let i = 0; i < n; i++) {
@@ -122,7 +122,7 @@ export async function maskDebugSections(
       ...(win.targets.every((f) => clip.frames[f]!.mask)
         ? [{ label: "true mask", note: "the input's own, for comparison", tiles: win.targets.map((f): Tile => ({ kind: "mask", mask: clip.frames[f]!.mask! })) }]
         : []),
-      { label: "overlay", tiles: result.masks.map((mask, j) => ({ kind: "rgb", image: overlay(clip.frames[win.targets[j]!]!.image, mask) })) },
+      { label: "overlay", tiles: result.masks.map((mask, j) => ({ kind: "rgb", image: overlayMask(clip.frames[win.targets[j]!]!.image, mask) })) },
     );
     const images = new Map<string, Uint8Array>();
     const body: string[] = [];

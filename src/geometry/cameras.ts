@@ -48,3 +48,15 @@ export function intrinsicsFromFov(fovXDeg: number, h: number, w: number): Intrin
   const f = w / 2 / Math.tan((fovXDeg * Math.PI) / 360);
   return [f, f, w / 2, h / 2];
 }
+
+/**
+ * `count` identity cameras in the model's form, host arrays: c2w [count, 4, 4] = I and normalised intrinsics
+ * [count, 4] = [f, f, 0.5, 0.5] (the "are the cameras used?" diagnostic renders from these).
+ */
+export function identityCameraArrays(count: number, focal: number): { c2w: Float32Array; fxfycxcy: Float32Array } {
+  const eye = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
+  return {
+    c2w: Float32Array.from({ length: count * 16 }, (_, i) => eye[i % 16]!),
+    fxfycxcy: Float32Array.from({ length: count * 4 }, (_, i) => [focal, focal, 0.5, 0.5][i % 4]!),
+  };
+}

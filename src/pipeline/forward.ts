@@ -4,6 +4,7 @@
  * renders them from given cameras (identity or ground-truth diagnostics, novel-view paths). Shapes are static
  * per call signature, so each distinct batch shape compiles once. Parameters are never consumed.
  */
+import { identityCameraArrays } from "../geometry/cameras.ts";
 import { blockUntilReady, jit, numpy as np, type Array as JArray } from "@jax-js/jax";
 import { runBlock, type BlockParams } from "../engine/layers.ts";
 import { ref } from "../engine/params.ts";
@@ -55,12 +56,8 @@ export function makeForward(model: ModelConfig, runtime: Runtime = "jax"): Forwa
     },
     withCameras,
     identity(params, images, shape) {
-      const [b, v] = shape;
-      const f = model.focalInit;
-      const eye = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
-      const c2w = Float32Array.from({ length: b * v * 16 }, (_, i) => eye[i % 16]!);
-      const k4 = Float32Array.from({ length: b * v * 4 }, (_, i) => [f, f, 0.5, 0.5][i % 4]!);
-      return withCameras(params, images, shape, c2w, k4);
+      const { c2w, fxfycxcy } = identityCameraArrays(shape[0] * shape[1], model.focalInit);
+      return withCameras(params, images, shape, c2w, fxfycxcy);
     },
     dispose() {
       est.dispose();
@@ -124,10 +121,8 @@ export function makeStagedForward(model: ModelConfig, opts: { chunk?: number } =
     estimate: (params, images, shape) => run(params, images, shape),
     withCameras,
     identity(params, images, shape) {
-      const [b, v] = shape;
-      const f = model.focalInit;
-      const eye = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
-      return withCameras(params, images, shape, Float32Array.from({ length: b * v * 16 }, (_, i) => eye[i % 16]!), Float32Array.from({ length: b * v * 4 }, (_, i) => [f, f, 0.5, 0.5][i % 4]!));
+      const { c2w, fxfycxcy } = identityCameraArrays(shape[0] * shape[1], model.focalInit);
+      return withCameras(params, images, shape, c2w, fxfycxcy);
     },
     dispose() {
       block.dispose();

@@ -5,6 +5,7 @@
  * See docs/ENGINE.md ("ONNX Runtime inference").
  */
 import type { InferenceSession, Tensor } from "onnxruntime-node";
+import { identityCameraArrays } from "../geometry/cameras.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import type { ParamTree } from "../engine/params.ts";
 import type { ModelConfig } from "../model/config.ts";
@@ -145,12 +146,8 @@ export function makeOnnxForward(model: ModelConfig) {
     },
     withCameras,
     identity(params: ParamTree, images: Float32Array, shape: Shape5): Promise<Float32Array> {
-      const [b, v] = shape;
-      const f = model.focalInit;
-      const eye = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
-      const c2w = Float32Array.from({ length: b * v * 16 }, (_, i) => eye[i % 16]!);
-      const k4 = Float32Array.from({ length: b * v * 4 }, (_, i) => [f, f, 0.5, 0.5][i % 4]!);
-      return withCameras(params, images, shape, c2w, k4);
+      const { c2w, fxfycxcy } = identityCameraArrays(shape[0] * shape[1], model.focalInit);
+      return withCameras(params, images, shape, c2w, fxfycxcy);
     },
     dispose(): void {
       for (const m of models.values()) void m.then((x) => x.dispose());

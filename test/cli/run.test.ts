@@ -10,7 +10,8 @@ import { writeScene } from "../../src/data/sceneIo.ts";
 import { SYNTH_PRESETS, SynthConfigSchema } from "../../src/data/config.ts";
 import { encodeMaskPng, encodePng } from "../../src/data/images.ts";
 import { checkOutDir, OUT_MARKER } from "../../src/cli/outDir.ts";
-import { composeClean, overlayMask } from "../../src/cli/run.ts";
+import { composeClean } from "../../src/cli/run.ts";
+import { overlayMask } from "../../src/eval/maskReport.ts";
 import { chainWindow } from "../../src/pipeline/clipCameras.ts";
 import { mat4Mul } from "../../src/geometry/mat4.ts";
 import { saveUntrainedCheckpoint } from "../helpers/checkpoint.ts";
@@ -203,7 +204,7 @@ describe("run's pieces", () => {
     const render = Float32Array.from([0.9, 0.8, 0.7, 0.6, 0.5, 0.4]);
     const mask = Uint8Array.from([0, 1]);
     assert.deepEqual([...composeClean(frame, render, mask)].map((v) => +v.toFixed(3)), [0.1, 0.8, 0.3, 0.6, 0.5, 0.4]);
-    assert.deepEqual([...overlayMask(frame, mask, 1, 2)].map((v) => +v.toFixed(3)), [0.1, 0.6, 0.3, 0.2, 0.5, 0.3]);
+    assert.deepEqual([...overlayMask(frame, mask)].map((v) => +v.toFixed(3)), [0.1, 0.6, 0.3, 0.2, 0.5, 0.3]);
   });
 
   it("chainWindow puts a window's relative poses after its first frame's known pose", () => {

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engine } from "../helpers/engine.ts";
@@ -87,6 +87,7 @@ describe("stage 2: motion-estimator distillation", () => {
       assert.equal(r.code, 2, `${args.join(" ")}: exit ${r.code}, stderr ${r.stderr}`);
       assert.match(r.stderr, re);
       assert.equal(r.stderr.trim().split("\n").length, 1, `one line: ${r.stderr}`);
+      assert.ok(!existsSync(join(dir, "x")), `${args.join(" ")}: nothing written`);
     }
   });
 });

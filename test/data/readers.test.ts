@@ -239,7 +239,8 @@ describe("LLFF and scene JSON", () => {
     writeFileSync(join(d, "poses_bounds.npy"), writeNpy([3, 15], new Float64Array(45)));
     await rejectsLine(readClip(d, { size: 8 }), /poses_bounds\.npy must have shape \(N, 17\), got \(3, 15\)/);
     writeFileSync(join(d, "poses_bounds.npy"), writeNpy([2, 17], new Float64Array(34)));
-    await rejectsLine(readClip(d, { size: 8 }), /2 poses but images\/ has 3 images/);
+    // the images folder is named by its path as given (the clip's path + images/), not by its last component alone
+    await rejectsLine(readClip(d, { size: 8 }), new RegExp(`2 poses but ${join(d, "images").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/ has 3 images`));
     writeFileSync(join(d, "poses_bounds.npy"), Buffer.from("garbage"));
     await rejectsLine(readClip(d, { size: 8 }), /not a readable \.npy file/);
   });

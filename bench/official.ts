@@ -19,7 +19,7 @@
  */
 import { closeSync, existsSync, openSync, statSync, writeSync } from "node:fs";
 import os from "node:os";
-import { crc32 } from "node:zlib";
+import { zipEnd, zipEntryHeaders } from "../test/helpers/zip.ts";
 import { startEngine } from "../src/engine/backend.ts";
 import { makeRng } from "../src/engine/rng.ts";
 import { dispose, ref } from "../src/engine/params.ts";
@@ -84,27 +84,9 @@ function writeTorchCheckpoint(path: string, cfg: ModelConfig, dtype: "f32" | "f1
     const extra = Buffer.alloc(extraLen);
     extra.writeUInt16LE(0xcafe, 0); // private tag, as torch's writer uses for its padding
     extra.writeUInt16LE(extraLen - 4, 2);
-    const crc = crc32(data);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(20, 4);
-    lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(data.length, 18);
-    lh.writeUInt32LE(data.length, 22);
-    lh.writeUInt16LE(n.length, 26);
-    lh.writeUInt16LE(extraLen, 28);
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0);
-    ch.writeUInt16LE(20, 4);
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(data.length, 20);
-    ch.writeUInt32LE(data.length, 24);
-    ch.writeUInt16LE(n.length, 28);
-    ch.writeUInt32LE(offset, 42);
-    central.push(ch, n);
-    write(lh);
-    write(n);
+    const { local, central: record } = zipEntryHeaders(n, data, offset, extraLen);
+    central.push(record);
+    write(local);
     write(extra);
     write(data);
   };
@@ -120,13 +102,7 @@ function writeTorchCheckpoint(path: string, cfg: ModelConfig, dtype: "f32" | "f1
   });
   entry("archive/version", Buffer.from("3\n"));
   const cd = Buffer.concat(central);
-  const end = Buffer.alloc(22);
-  const count = central.length / 2;
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(count, 8);
-  end.writeUInt16LE(count, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
+  const end = zipEnd(central.length, cd.length, offset);
   write(cd);
   write(end);
   closeSync(fd);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { crc32 } from "node:zlib";
+import { zipEnd, zipEntryHeaders } from "../helpers/zip.ts";
 import { WildrayzerError } from "../../src/engine/errors.ts";
 import { decodeSafetensors, floatToHalf } from "../../src/engine/safetensors.ts";
 import { findTensors, openTorchCheckpoint, stateDictOf, unpickle, PyDict } from "../../src/engine/torchCheckpoint.ts";
@@ -29,36 +29,13 @@ function zip(files: [string, Uint8Array][]): Uint8Array {
   const centrals: Buffer[] = [];
   let offset = 0;
   for (const [name, data] of files) {
-    const n = Buffer.from(name);
-    const crc = crc32(data);
-    const lh = Buffer.alloc(30);
-    lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(20, 4);
-    lh.writeUInt32LE(crc, 14);
-    lh.writeUInt32LE(data.length, 18);
-    lh.writeUInt32LE(data.length, 22);
-    lh.writeUInt16LE(n.length, 26);
-    locals.push(lh, n, Buffer.from(data));
-    const ch = Buffer.alloc(46);
-    ch.writeUInt32LE(0x02014b50, 0);
-    ch.writeUInt16LE(20, 4);
-    ch.writeUInt16LE(20, 6);
-    ch.writeUInt32LE(crc, 16);
-    ch.writeUInt32LE(data.length, 20);
-    ch.writeUInt32LE(data.length, 24);
-    ch.writeUInt16LE(n.length, 28);
-    ch.writeUInt32LE(offset, 42);
-    centrals.push(ch, n);
-    offset += 30 + n.length + data.length;
+    const { local, central } = zipEntryHeaders(Buffer.from(name), data, offset);
+    locals.push(local, Buffer.from(data));
+    centrals.push(central);
+    offset += local.length + data.length;
   }
   const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(files.length, 8);
-  end.writeUInt16LE(files.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...locals, cd, end]));
+  return new Uint8Array(Buffer.concat([...locals, cd, zipEnd(files.length, cd.length, offset)]));
 }
 
 /** Pickle bytes, protocol 2, built from small pieces. */

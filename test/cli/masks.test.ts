@@ -72,6 +72,16 @@ describe("uncropMask", () => {
   });
 });
 
+/** A written mask: at the input frame's size (64²) and binary 0/255; returns its pixels. */
+async function maskPng(path: string): Promise<Buffer> {
+  const png = sharp(path);
+  const meta = await png.metadata();
+  assert.deepEqual([meta.width, meta.height], [64, 64], `${path}: the input frame's size`);
+  const { data } = await png.raw().toBuffer({ resolveWithObject: true });
+  assert.ok(data.every((v) => v === 0 || v === 255), `${path}: binary 0/255`);
+  return data;
+}
+
 describe("wildrayzer masks (the motion estimator)", () => {
   it("writes a 0/255 mask per frame at the input's size from a stage-2 model, masks.json says so; the estimator's masks", async () => {
     const ckpt = join(dir, "stage2.safetensors");
@@ -85,13 +95,7 @@ describe("wildrayzer masks (the motion estimator)", () => {
     const summary = JSON.parse(readFileSync(join(out, "masks.json"), "utf8"));
     assert.equal(summary.source, "motion estimator");
     assert.equal(summary.frames.length, 8);
-    for (const f of summary.frames) {
-      const png = sharp(join(out, `${f.name}.png`));
-      const meta = await png.metadata();
-      assert.deepEqual([meta.width, meta.height], [64, 64], "the input frame's size");
-      const { data } = await png.raw().toBuffer({ resolveWithObject: true });
-      assert.ok(data.every((v) => v === 0 || v === 255), "binary 0/255");
-    }
+    for (const f of summary.frames) await maskPng(join(out, `${f.name}.png`));
   });
 });
 
@@ -106,11 +110,7 @@ describe("wildrayzer masks --pseudo --renderer model", () => {
     assert.equal(summary.frames.length, 8);
     assert.deepEqual(summary.workingSize, [32, 32], "the shipped model works at 32²");
     for (const f of summary.frames) {
-      const png = sharp(join(out, `${f.name}.png`));
-      const meta = await png.metadata();
-      assert.deepEqual([meta.width, meta.height], [64, 64], "the input frame's size");
-      const { data } = await png.raw().toBuffer({ resolveWithObject: true });
-      assert.ok(data.every((v) => v === 0 || v === 255), "binary 0/255");
+      const data = await maskPng(join(out, `${f.name}.png`));
       const ones = data.reduce((a, v) => a + (v ? 1 : 0), 0) / data.length;
       assert.ok(Math.abs(ones - f.coverage) < 0.1, `${f.name}: full-size coverage ${ones} vs working ${f.coverage}`);
     }

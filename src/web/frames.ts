@@ -67,6 +67,34 @@ export async function framesFromFiles(files: readonly File[], size: number, maxF
   return { name: chosen.length === images.length ? `${images.length} frames` : `${chosen.length} of ${images.length} frames`, h: size, w: size, frames };
 }
 
+/**
+ * Seeks `video` to `t` and resolves once the frame there can be drawn. `seeked` alone can fire before the new frame
+ * is presented (a canvas then still gets the previous one: seen under load in headless Chromium), so where the
+ * browser has `requestVideoFrameCallback` we also wait for the frame's presentation, at most 250 ms after `seeked`
+ * (a seek that lands on the frame already shown presents nothing new).
+ */
+function seekTo(video: HTMLVideoElement, t: number): Promise<void> {
+  type FrameCallbackVideo = HTMLVideoElement & { requestVideoFrameCallback?: (cb: () => void) => number };
+  const v = video as FrameCallbackVideo;
+  return new Promise<void>((res) => {
+    let presented = false;
+    let seeked = false;
+    const maybeDone = () => {
+      if (seeked && (presented || !v.requestVideoFrameCallback)) res();
+    };
+    v.requestVideoFrameCallback?.(() => {
+      presented = true;
+      maybeDone();
+    });
+    video.onseeked = () => {
+      seeked = true;
+      maybeDone();
+      setTimeout(res, 250);
+    };
+    video.currentTime = t;
+  });
+}
+
 /** A video file → `maxFrames` frames at evenly spaced times (the whole clip, at most its first 60 s). */
 export async function framesFromVideo(file: File, size: number, maxFrames: number, onProgress?: (done: number, total: number) => void): Promise<Scene> {
   const url = URL.createObjectURL(file);
@@ -84,10 +112,7 @@ export async function framesFromVideo(file: File, size: number, maxFrames: numbe
     const frames = [];
     for (let i = 0; i < maxFrames; i++) {
       const t = ((i + 0.5) * duration) / maxFrames;
-      await new Promise<void>((res) => {
-        video.onseeked = () => res();
-        video.currentTime = t;
-      });
+      await seekTo(video, t);
       frames.push({ name: `t${t.toFixed(2)}s`, image: squareFrame(video, video.videoWidth, video.videoHeight, size) });
       onProgress?.(i + 1, maxFrames);
     }

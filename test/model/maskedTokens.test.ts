@@ -46,7 +46,7 @@ describe("masked tokens in the scene encoder", () => {
     it(`replaces exactly the masked input tokens (${kind}) and leaves the others bitwise unchanged`, async () => {
       const cfg: ModelConfig = { ...base, maskedTokens: kind };
       const params = initSceneEncoder(random.key(3), cfg);
-      const { blocks, ...rest } = params;
+      const { blocks: _blocks, ...rest } = params;
       const img = randValues(1, [b, k, n, d]);
       const rays = randValues(2, [b, k, 6, S, S]);
       // a dynamic map with a moving blob in view 1 of sample 0 and view 0 of sample 1

@@ -94,6 +94,7 @@ export { generateScene, projectPoint, type SynthScene } from "./data/synth/index
 export { writeScene, readScene, type SceneMeta } from "./data/sceneIo.ts";
 export { encodePng, encodeMaskPng, encodeDepthPng16, decodeImage, decodeMask, decodeDepth16 } from "./data/images.ts";
 export { selectViews, packBatch, type HostBatch } from "./data/sampling.ts";
+export { copyPaste, segmentsOf, synthSegments, CopyPasteConfigSchema, DEFAULT_COPY_PASTE, type CopyPasteConfig, type CopyPasteResult, type Segment } from "./data/copyPaste.ts";
 export { ModelConfigSchema, MODEL_PRESETS, tokensPerView, type ModelConfig, type ModelPreset } from "./model/config.ts";
 export { initRayZer, runRayZer, type RayZerParams, type RayZerOutput } from "./model/rayzer.ts";
 export {

@@ -8,6 +8,7 @@
 import type { Camera } from "../geometry/cameras.ts";
 import type { Scene } from "../data/scene.ts";
 import { generateScene, type SynthScene } from "../data/synth/index.ts";
+import { clipWindows } from "../data/sampling.ts";
 import type { ModelFileMeta } from "../model/load.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
@@ -17,7 +18,6 @@ import { clipMotionMasks, MOTION_THRESHOLD } from "../pipeline/motion.ts";
 import { MASK_TAP } from "../pipeline/maskTap.ts";
 import { estimateClip, renderCameraPath, type ClipEstimate } from "../pipeline/novelViews.ts";
 import { maskWindows } from "../pipeline/windows.ts";
-import { clipWindows } from "../data/sampling.ts";
 
 export type Analysis = {
   estimate: ClipEstimate;

@@ -84,7 +84,7 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
     .option("--path <kind>", "synthetic camera paths: walk, pan, jitter (look-around: the view index says nothing), orbit or mixed; default: the checkpoint's")
     .option("--inputs <k>", "input views per sample (default: the model's; more inputs leave fewer of the model's views as targets)")
     .addOption(
-      new Option("--token-masks <source>", "dynamic input tokens replaced before the scene encoder: motion (the model's motion estimator; default when it has one), oracle (ABLATION: the true masks), none")
+      new Option("--token-masks <source>", "dynamic input tokens replaced before the scene encoder: motion (the model's motion estimator; the default for a stage-3 model), oracle (ABLATION: the true masks), none (the default otherwise)")
         .choices(["motion", "oracle", "none"]),
     )
     .option("--movers <a,b>", "synthetic scenes: moving objects per scene, min,max (default: the checkpoint's data; 1,2 for dynamic scenes)")
@@ -118,7 +118,8 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
         if (!parsed?.success) throw new WildrayzerError(`--movers ${flags.movers}: expected MIN,MAX moving objects per scene, e.g. 1,2`);
         data = parsed.data;
       }
-      const tokenMasks = flags.tokenMasks ?? (model.motion ? "motion" : "none");
+      // a stage-3 model was trained with its estimator's masks on the input tokens; a stage-2 renderer never was
+      const tokenMasks = flags.tokenMasks ?? (model.motion && meta.stage === 3 ? "motion" : "none");
       if (tokenMasks === "motion" && !model.motion) throw new WildrayzerError(`--token-masks motion: ${flags.ckpt} has no motion estimator (a stage-1 RayZer); use oracle or none`);
       fx = await loadMobilenetV2();
       // the exported ONNX graph zeroes masked tokens; a learned noise token runs on jax

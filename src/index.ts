@@ -94,6 +94,7 @@ export { generateScene, projectPoint, type SynthScene } from "./data/synth/index
 export { writeScene, readScene, type SceneMeta } from "./data/sceneIo.ts";
 export { encodePng, encodeMaskPng, encodeDepthPng16, decodeImage, decodeMask, decodeDepth16 } from "./data/images.ts";
 export { selectViews, packBatch, type HostBatch } from "./data/sampling.ts";
+export { copyPaste, segmentsOf, synthSegments, CopyPasteConfigSchema, DEFAULT_COPY_PASTE, type CopyPasteConfig, type CopyPasteResult, type Segment } from "./data/copyPaste.ts";
 export { ModelConfigSchema, MODEL_PRESETS, tokensPerView, type ModelConfig, type ModelPreset } from "./model/config.ts";
 export { initRayZer, runRayZer, type RayZerParams, type RayZerOutput } from "./model/rayzer.ts";
 export {
@@ -108,7 +109,7 @@ export { openTorchCheckpoint, unpickle, stateDictOf, findTensors, type TorchChec
 export { officialKeyMap, officialConfig, officialToParams, detectOfficialModel, type ConversionReport, type KeyMapping } from "./model/official.ts";
 export { loadOfficialWeights, loadAnyModel, type OfficialLoad } from "./model/officialFile.ts";
 export { makeForward, makeStagedForward, makeInferenceForward, type Forward, type ForwardResult } from "./pipeline/forward.ts";
-export { mse, maskedMse, bceWithLogits, psnrKeep } from "./train/losses.ts";
+export { mse, gatedPhotometricLoss, bceWithLogits, psnrKeep } from "./train/losses.ts";
 export { TrainConfigSchema, RUN_PRESETS, resolveRunConfig, type TrainConfig, type RunConfig } from "./train/config.ts";
 export { trainStage1, trainStage, type TrainProgress, type TrainResult } from "./train/loop.ts";
 export { trainBatch } from "./train/batches.ts";

@@ -23,12 +23,35 @@ import type { Runtime } from "../pipeline/onnxForward.ts";
 import { blendCeilings } from "./blendOracle.ts";
 import { meanFinite, psnrHost } from "./metrics.ts";
 import { ssimHost } from "./ssim.ts";
+import type { FeatureExtractor } from "../features/mobilenetV2.ts";
+import { perceptualDistance } from "../features/perceptual.ts";
+import { tokenKeep, TOKEN_MASK_THRESHOLD } from "../model/maskedTokens.ts";
+import { makeMotionPass, motionProbabilities, MOTION_THRESHOLD } from "../pipeline/motion.ts";
+import { meanIou, MASK_TAP } from "../pipeline/pseudoLabels.ts";
+import { numpy as np } from "@jax-js/jax";
 
 export type EvalReport = {
   scenes: number;
   targets: number;
   psnr: { model: number; nearestInput: number; meanOfInputs: number; identityCameras: number; trueCameras: number };
+  /** PSNR on the static pixels (true motion mask 0) of the targets: the paper's PSNR on dynamic scenes. */
   psnrStatic: { model: number; nearestInput: number; meanOfInputs: number };
+  /**
+   * Whole-image PSNR against the clean static frame (the generator's image with the movers removed; NaN without
+   * one): a render that copies a mover into the background loses here. Absent in reports written before it existed.
+   */
+  psnrClean?: { model: number; nearestInput: number; meanOfInputs: number };
+  /** SSIM on the static pixels of the targets. */
+  ssimStatic?: { model: number; nearestInput: number; meanOfInputs: number };
+  /** The bundled perceptual distance (src/features/perceptual.ts; lower is better) on the static pixels, with a feature extractor. */
+  perceptualStatic?: { model: number; nearestInput: number; meanOfInputs: number };
+  /**
+   * The motion estimator's masks on the targets against the true masks (mean IoU; NaN without an estimator), and
+   * the trivial "everything moves" baseline.
+   */
+  maskIoU?: { model: number; allPixels: number };
+  /** Where the input views' token masks came from and the fraction of input tokens replaced. */
+  tokenMasks?: { source: TokenMaskSource; dropped: number };
   /** Mean SSIM (Gaussian 11, σ 1.5; src/eval/ssim.ts) of the same target views. */
   ssim: { model: number; nearestInput: number; meanOfInputs: number };
   rotationErrorDeg: { model: number; identity: number };
@@ -41,6 +64,9 @@ export type EvalReport = {
    */
   blendCeilings?: { crossFade: number; bestGlobalMix: number };
 };
+
+/** Token masks at evaluation: the model's motion estimator, the true masks (a labelled oracle), or none. */
+export type TokenMaskSource = "motion" | "oracle" | "none";
 
 /** Given samples: scenes at the model's size and their view orders ([inputs…, targets…], all of one length). */
 export type EvalSamples = { scenes: readonly Scene[]; orders: readonly (readonly number[])[] };
@@ -57,6 +83,12 @@ export type EvalOptions = {
   batch?: number;
   /** Inference runtime (default jax). */
   runtime?: Runtime;
+  /** The frozen backbone: the motion estimator's input, and the perceptual metric. */
+  features?: FeatureExtractor;
+  /** Token masks of the input views (default: the motion estimator when the model has one and `features` is given, else none). */
+  tokenMasks?: TokenMaskSource;
+  /** Threshold on a token's pooled dynamic fraction (default: the official 0.1). */
+  tokenThreshold?: number;
   onProgress?: (done: number, total: number) => void;
 };
 
@@ -78,7 +110,16 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
       : heldOutSamples(seedList.slice(start, start + count), data, model);
     return { scenes: got.scenes, orders: got.orders.map(keepViews) };
   };
+  const fx = opts.features ?? null;
+  const source: TokenMaskSource = opts.tokenMasks ?? (model.motion && fx ? "motion" : "none");
+  if (source === "motion" && (!model.motion || !fx)) throw new Error("evaluateStage1: token masks from the motion estimator need a model with one and the feature extractor");
+  const motionPass = model.motion && fx ? makeMotionPass(model) : null;
   const forward = makeInferenceForward(model, opts.runtime);
+  const dropped: number[] = [];
+  const iou = { model: [] as number[], all: [] as number[] };
+  const accClean = { model: [] as number[], near: [] as number[], mean: [] as number[] };
+  const accSsimS = { model: [] as number[], near: [] as number[], mean: [] as number[] };
+  const accPerc = { model: [] as number[], near: [] as number[], mean: [] as number[] };
   const acc = { model: [] as number[], near: [] as number[], mean: [] as number[], ident: [] as number[], truth: [] as number[] };
   const accS = { model: [] as number[], near: [] as number[], mean: [] as number[] };
   const accSsim = { model: [] as number[], near: [] as number[], mean: [] as number[] };
@@ -89,7 +130,28 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
     const count = Math.min(batch, total - start);
     const { scenes, orders } = samplesAt(start, count);
     const host = packBatch(scenes, orders);
-    const { renders: r, c2w: cams, fxfycxcy: intr } = await forward.estimate(params, host.images, host.shape);
+    const [bb, vv, , hh, ww] = host.shape;
+    const px = hh * ww;
+    // the motion estimator's probabilities of every view (inputs: token masks; targets: mask IoU)
+    const probs = motionPass ? await motionProbabilities(motionPass, params, model, fx!, MASK_TAP, host.images, host.shape) : null;
+    let keep: Float32Array | undefined;
+    if (source !== "none") {
+      const dyn = source === "motion" ? probs! : host.masks;
+      const maps = new Float32Array(bb * k * px);
+      for (let i = 0; i < bb; i++) maps.set(dyn.subarray(i * vv * px, (i * vv + k) * px), i * k * px);
+      keep = tokenKeep(maps, bb * k, hh, ww, model.patch, opts.tokenThreshold ?? TOKEN_MASK_THRESHOLD);
+      dropped.push(keep.reduce((a, x) => a + (1 - x), 0) / keep.length);
+    }
+    if (probs && host.masks.some((x) => x > 0)) {
+      for (let i = 0; i < bb; i++)
+        for (let j = k; j < vv; j++) {
+          const at = (i * vv + j) * px;
+          const truth = [Uint8Array.from(host.masks.subarray(at, at + px))];
+          iou.model.push(meanIou([Uint8Array.from(probs.subarray(at, at + px), (q) => (q > MOTION_THRESHOLD ? 1 : 0))], truth));
+          iou.all.push(meanIou([new Uint8Array(px).fill(1)], truth));
+        }
+    }
+    const { renders: r, c2w: cams, fxfycxcy: intr } = await forward.estimate(params, host.images, host.shape, keep ? { keep } : {});
     const ri = await forward.identity(params, host.images, host.shape);
     // diagnostic: the same model rendering from the generator's true cameras (tells a camera-estimator bottleneck
     // from a renderer bottleneck; never used in training unless the labelled --pose-warmup ablation is on)
@@ -110,7 +172,7 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
         const f = order[k + j]!;
         const frame = scene.frames[f]!;
         const gt = frame.image;
-        const keep = frame.mask ? Float32Array.from(frame.mask, (m) => 1 - m) : undefined;
+        const staticPx = frame.mask ? Float32Array.from(frame.mask, (m) => 1 - m) : undefined;
         const nearest = order.slice(0, k).reduce((best, cand) => (Math.abs(cand - f) < Math.abs(best - f) ? cand : best));
         const nearImg = scene.frames[nearest]!.image;
         const pred = r.subarray((i * t + j) * img, (i * t + j + 1) * img);
@@ -127,10 +189,24 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
           ceil.fade.push(c.crossFade);
           ceil.mix.push(c.bestGlobalAlpha);
         }
-        if (keep) {
-          accS.model.push(psnrHost(pred, gt, keep));
-          accS.near.push(psnrHost(nearImg, gt, keep));
-          accS.mean.push(psnrHost(meanImg, gt, keep));
+        if (staticPx) {
+          accS.model.push(psnrHost(pred, gt, staticPx));
+          accS.near.push(psnrHost(nearImg, gt, staticPx));
+          accS.mean.push(psnrHost(meanImg, gt, staticPx));
+          accSsimS.model.push(ssimHost(pred, gt, 3, h, w, staticPx));
+          accSsimS.near.push(ssimHost(nearImg, gt, 3, h, w, staticPx));
+          accSsimS.mean.push(ssimHost(meanImg, gt, 3, h, w, staticPx));
+          if (fx) {
+            const d = await perceptualDistance(fx, np.array(Float32Array.from([...pred, ...nearImg, ...meanImg])).reshape([3, 3, h, w]), np.array(Float32Array.from([...gt, ...gt, ...gt])).reshape([3, 3, h, w]), np.array(Float32Array.from([...staticPx, ...staticPx, ...staticPx])).reshape([3, 1, h, w])).data();
+            accPerc.model.push(d[0]!);
+            accPerc.near.push(d[1]!);
+            accPerc.mean.push(d[2]!);
+          }
+        }
+        if (frame.static) {
+          accClean.model.push(psnrHost(pred, frame.static));
+          accClean.near.push(psnrHost(nearImg, frame.static));
+          accClean.mean.push(psnrHost(meanImg, frame.static));
         }
         if (!truthRel) continue;
         // rotation relative to the canonical (first input) view: truth inv(c2w₀)·c2wⱼ vs the prediction
@@ -146,8 +222,15 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
     opts.onProgress?.(start + count, total);
   }
   forward.dispose();
+  motionPass?.dispose();
+  const triple = (a: { model: number[]; near: number[]; mean: number[] }) => ({ model: meanFinite(a.model), nearestInput: meanFinite(a.near), meanOfInputs: meanFinite(a.mean) });
   return {
     scenes: total,
+    psnrClean: triple(accClean),
+    ssimStatic: triple(accSsimS),
+    ...(fx ? { perceptualStatic: triple(accPerc) } : {}),
+    maskIoU: { model: meanFinite(iou.model), allPixels: meanFinite(iou.all) },
+    tokenMasks: { source, dropped: dropped.length ? dropped.reduce((a, x) => a + x, 0) / dropped.length : 0 },
     targets: acc.model.length,
     psnr: { model: meanFinite(acc.model), nearestInput: meanFinite(acc.near), meanOfInputs: meanFinite(acc.mean), identityCameras: meanFinite(acc.ident), trueCameras: meanFinite(acc.truth) },
     psnrStatic: { model: meanFinite(accS.model), nearestInput: meanFinite(accS.near), meanOfInputs: meanFinite(accS.mean) },

@@ -27,8 +27,16 @@ export type ForwardResult = {
   fxfycxcy: Float32Array;
 };
 
+export type ForwardOptions = {
+  /**
+   * The scene encoder's token keep-mask [b, k, n] of the input views (1 = kept, 0 = a dynamic token, replaced:
+   * src/model/maskedTokens.ts); absent: every token is kept.
+   */
+  keep?: Float32Array;
+};
+
 export type Forward = {
-  estimate(params: RayZerParams, images: Float32Array, shape: Shape5): Promise<ForwardResult>;
+  estimate(params: RayZerParams, images: Float32Array, shape: Shape5, opts?: ForwardOptions): Promise<ForwardResult>;
   withCameras(params: RayZerParams, images: Float32Array, shape: Shape5, c2w: Float32Array, fxfycxcy: Float32Array): Promise<Float32Array>;
   /** Renders from identity cameras with the model's default focal (the "are the cameras used?" diagnostic). */
   identity(params: RayZerParams, images: Float32Array, shape: Shape5): Promise<Float32Array>;
@@ -53,6 +61,10 @@ export function makeForward(model: ModelConfig, runtime: Runtime = "jax"): Forwa
     const out = runRayZer(p, x, model);
     return [out.renders, out.cameras.c2w, out.cameras.fxfycxcy];
   });
+  const estKeep = jit((p: RayZerParams, x: JArray, keep: JArray) => {
+    const out = runRayZer(p, x, model, { keep });
+    return [out.renders, out.cameras.c2w, out.cameras.fxfycxcy];
+  });
   const given = jit((p: RayZerParams, x: JArray, c2w: JArray, k4: JArray) => runRayZer(p, x, model, { cameras: { c2w, fxfycxcy: k4 } }).renders);
   const arr = (x: Float32Array, shape: number[]) => np.array(x).reshape(shape);
   const withCameras = async (params: RayZerParams, images: Float32Array, shape: Shape5, c2w: Float32Array, fxfycxcy: Float32Array) => {
@@ -61,13 +73,17 @@ export function makeForward(model: ModelConfig, runtime: Runtime = "jax"): Forwa
     return (await out.data()) as Float32Array;
   };
   return withIdentity(model, {
-    async estimate(params, images, shape) {
-      const [renders, c2w, k4] = est(ref(params), arr(images, shape)) as JArray[];
+    async estimate(params, images, shape, opts = {}) {
+      const [b] = shape;
+      const [renders, c2w, k4] = (
+        opts.keep ? estKeep(ref(params), arr(images, shape), arr(opts.keep, [b, model.inputViews, tokensPerView(model)])) : est(ref(params), arr(images, shape))
+      ) as JArray[];
       return { renders: (await renders!.data()) as Float32Array, c2w: (await c2w!.data()) as Float32Array, fxfycxcy: (await k4!.data()) as Float32Array };
     },
     withCameras,
     dispose() {
       est.dispose();
+      estKeep.dispose();
       given.dispose();
     },
   });
@@ -93,7 +109,7 @@ export function makeStagedForward(model: ModelConfig, opts: { chunk?: number } =
     return x;
   };
   /** Renders the targets with the estimated cameras, or with `given` ones (host arrays, consumed as arrays). */
-  const run = async (params: RayZerParams, images: Float32Array, shape: Shape5, given?: { c2w: Float32Array; k4: Float32Array }): Promise<ForwardResult> => {
+  const run = async (params: RayZerParams, images: Float32Array, shape: Shape5, given?: { c2w: Float32Array; k4: Float32Array }, keep?: Float32Array): Promise<ForwardResult> => {
     const [b, v, , h, w] = shape;
     const { inputs: inputIdx, targets } = splitViews(model, v);
     const tokens = runTokenizer(ref(params.tokenizer), np.array(images).reshape(shape), model); // [b, v, n, d]
@@ -106,7 +122,7 @@ export function makeStagedForward(model: ModelConfig, opts: { chunk?: number } =
     }
     const rays = cameraRays({ c2w: cams.c2w.ref, fxfycxcy: cams.fxfycxcy.ref }, h, w); // [b, v, 6, h, w]
     const { blocks: encBlocks, ...encRest } = params.sceneEncoder;
-    const { seq, inputs } = sceneSequence(ref(encRest), takeViews(tokens, inputIdx), takeViews(rays.ref, inputIdx), null, model);
+    const { seq, inputs } = sceneSequence(ref(encRest), takeViews(tokens, inputIdx), takeViews(rays.ref, inputIdx), keep ? np.array(keep).reshape([b, inputIdx.length, tokensPerView(model)]) : null, model);
     const latent = (await stack(encBlocks, seq)).slice([], [0, model.sceneTokens]); // [b, S, d]
     const { blocks: renBlocks, outNorm, head, ...renRest } = params.renderer;
     const img = 3 * h * w;
@@ -125,7 +141,7 @@ export function makeStagedForward(model: ModelConfig, opts: { chunk?: number } =
   };
   const withCameras = async (params: RayZerParams, images: Float32Array, shape: Shape5, c2w: Float32Array, k4: Float32Array) => (await run(params, images, shape, { c2w, k4 })).renders;
   return withIdentity(model, {
-    estimate: (params, images, shape) => run(params, images, shape),
+    estimate: (params, images, shape, opts = {}) => run(params, images, shape, undefined, opts.keep),
     withCameras,
     dispose() {
       block.dispose();

@@ -43,20 +43,23 @@ export function makeStaticPass(model: ModelConfig) {
   });
 }
 
-/** The jitted motion pass: `(params, images [b, v, 3, h, w], features [b, v, c, g', g']) → logits [b, v, h, w]` of all views. */
-export function makeMotionPass(model: ModelConfig) {
-  const all = Array.from({ length: model.views }, (_, i) => i);
-  return jit((p: RayZerParams, x: JArray, feats: JArray) => {
+/**
+ * The jitted motion pass: `(params, images [b, v, 3, h, w], features [b, r, c, g', g']) → logits [b, r, h, w]` of
+ * the views `views` (default: all; every view still informs the cameras).
+ */
+export function makeMotionPass(model: ModelConfig, views: readonly number[] = Array.from({ length: model.views }, (_, i) => i)) {
+  const pass = jit((p: RayZerParams, x: JArray, feats: JArray) => {
     const motion = p.motion!;
-    const out = motionInputs({ ...p, motion: undefined }, x, model, all);
+    const out = motionInputs({ ...p, motion: undefined }, x, model, views);
     out.renders.dispose();
     out.cameras.c2w.dispose();
     out.cameras.fxfycxcy.dispose();
     return motionLogits(motion, feats, out.imageTokens, out.rayTokens, model);
   });
+  return Object.assign(pass, { views: [...views] });
 }
 
-/** Per-pixel motion probabilities [b·v, h·w] of a host batch (params not consumed). */
+/** Per-pixel motion probabilities [b·r, h·w] of the pass's r views of a host batch (params not consumed). */
 export async function motionProbabilities(
   pass: ReturnType<typeof makeMotionPass>,
   params: RayZerParams,
@@ -67,10 +70,17 @@ export async function motionProbabilities(
   shape: Shape5,
 ): Promise<Float32Array> {
   const [b, v, , h, w] = shape;
+  const r = pass.views.length;
+  const img = 3 * h * w;
   const channels = model.motion?.featureChannels ?? 0;
-  const feats = featureMaps(fx, tap, images, b * v, h, w, channels);
+  let chosen = images;
+  if (r !== v || pass.views.some((x, i) => x !== i)) {
+    chosen = new Float32Array(b * r * img);
+    for (let i = 0; i < b; i++) pass.views.forEach((x, j) => chosen.set(images.subarray((i * v + x) * img, (i * v + x + 1) * img), (i * r + j) * img));
+  }
+  const feats = featureMaps(fx, tap, chosen, b * r, h, w, channels);
   const [, c, gh, gw] = feats.shape as [number, number, number, number];
-  const logits = pass(ref(params), np.array(images).reshape(shape), feats.reshape([b, v, c, gh, gw])) as JArray;
+  const logits = pass(ref(params), np.array(images).reshape(shape), feats.reshape([b, r, c, gh, gw])) as JArray;
   return (await nn.sigmoid(logits).data()) as Float32Array;
 }
 

@@ -139,8 +139,10 @@ export function makeOnnxForward(model: ModelConfig) {
   const withCameras = async (params: ParamTree, images: Float32Array, shape: Shape5, c2w: Float32Array, fxfycxcy: Float32Array): Promise<Float32Array> =>
     (await (await of(params)).run(images, shape, { cameras: { c2w, fxfycxcy } })).renders;
   return {
-    async estimate(params: ParamTree, images: Float32Array, shape: Shape5): Promise<{ renders: Float32Array; c2w: Float32Array; fxfycxcy: Float32Array }> {
-      const out = await (await of(params)).run(images, shape);
+    async estimate(params: ParamTree, images: Float32Array, shape: Shape5, opts: { keep?: Float32Array } = {}): Promise<{ renders: Float32Array; c2w: Float32Array; fxfycxcy: Float32Array }> {
+      // the exported graph multiplies dynamic tokens by 0; a learned noise token is not in it
+      if (opts.keep && model.maskedTokens !== "zero") throw new Error("ONNX forward: masked tokens are exported as zeros only; use the jax runtime for a model with a noise token");
+      const out = await (await of(params)).run(images, shape, opts.keep ? { keep: opts.keep } : {});
       return { renders: out.renders, c2w: out.c2w, fxfycxcy: out.fxfycxcy };
     },
     withCameras,

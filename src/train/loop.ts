@@ -17,7 +17,7 @@ import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import type { RunConfig } from "./config.ts";
 import { adamwConfig } from "./step.ts";
 import { loadTrainClips } from "./batches.ts";
-import { stage1, stage2, type StageDef, type StageEval } from "./stages.ts";
+import { stage1, stage2, stage3, type StageDef, type StageEval } from "./stages.ts";
 import { loadModel } from "../model/loadFile.ts";
 import { loadMobilenetV2 } from "../features/mobilenetV2.ts";
 
@@ -73,6 +73,24 @@ export async function trainStage2(opts: TrainOptions): Promise<TrainResult> {
     return await trainStage(stage2(run, clips, fx), opts, init);
   } finally {
     fx.dispose();
+  }
+}
+
+/**
+ * Trains stage 3 in `outDir`: masked reconstruction starting from the model of `run.masked.from` (its motion
+ * estimator, if any, frozen). Resumes like stage 1.
+ */
+export async function trainStage3(opts: TrainOptions): Promise<TrainResult> {
+  const { run } = opts;
+  if (run.stage !== 3 || !run.masked) throw new Error("trainStage3: not a stage-3 run");
+  const from = run.masked.from;
+  const clips = await loadTrainClips(run);
+  const needFx = run.masked.masks === "motion" || run.train.perceptualWeight > 0;
+  const fx = needFx ? await loadMobilenetV2() : null;
+  try {
+    return await trainStage(stage3(run, clips, fx), opts, () => loadModel(from, { config: run.model }).params);
+  } finally {
+    fx?.dispose();
   }
 }
 

@@ -1,7 +1,6 @@
 /**
- * Photometric losses (docs/METHOD.md §4.1). `mse` is the plain mean; `maskedMse` leaves out pixels where `keep` is 0
- * (dynamic pixels, WildRayZer's gated loss) and normalises by the kept count, falling back to the plain mean when
- * fewer than 10% of the pixels are kept (as the official code does). `bceWithLogits` is the motion estimator's
+ * Photometric losses (docs/METHOD.md §4.1). `mse` is the plain mean; `gatedPhotometricLoss` is stage 3's loss with
+ * the dynamic pixels of the targets left out. `bceWithLogits` is the motion estimator's
  * distillation loss against pseudo masks, with a per-view keep weight for the rendering-PSNR filter.
  */
 import { numpy as np, type Array as JArray } from "@jax-js/jax";
@@ -14,17 +13,30 @@ export function mse(pred: JArray, target: JArray): JArray {
 }
 
 /**
- * Σ (pred − target)²·keep / (c·Σ keep), with the plain mean when Σ keep < 10% of the pixels.
- * Consumes `pred`, `target` [..., c, h, w] and `keep` [..., h, w] (1 = static, used).
+ * WildRayZer's gated photometric loss (docs/METHOD.md, "Masked tokens and the gated loss"): the stage-1 loss with
+ * the dynamic pixels of the targets left out. `gate` [b, t, h, w] is 1 on static pixels (counted) and 0 on dynamic
+ * ones. When fewer than 10 % of the batch's pixels are static, the gate is dropped (every pixel counts) for both
+ * terms, as the official code does. Then
+ *   MSE  = Σ (pred − target)²·g / (c·Σ g)            (summed over the whole batch)
+ *   loss = MSE + λ·mean_images perceptual(pred, target; weight g)   (src/features/perceptual.ts, weighted form)
+ * A gated pixel gets no gradient from the MSE; the perceptual term weights each feature position by the gate
+ * pooled to its stride, so only its receptive field reaches a gated pixel. Consumes `pred`, `target`
+ * [b, t, c, h, w] and `gate`.
  */
-export function maskedMse(pred: JArray, target: JArray, keep: JArray): JArray {
-  const c = pred.shape[pred.ndim - 3]!;
-  const sq = np.square(pred.sub(target)); // [..., c, h, w]
-  const k = np.expandDims(keep, -3); // [..., 1, h, w]
-  const kept = np.sum(k.ref).mul(c);
-  const total = sq.size;
-  const masked = np.sum(sq.ref.mul(k)).div(np.maximum(kept.ref, 1));
-  return np.where(kept.less(0.1 * total), np.mean(sq), masked);
+export function gatedPhotometricLoss(pred: JArray, target: JArray, gate: JArray, lambda: number, fx: FeatureExtractor | null): JArray {
+  const [b, t, c, h, w] = pred.shape as [number, number, number, number, number];
+  const fallback = np.sum(gate.ref).less(0.1 * b * t * h * w).astype(np.float32); // scalar: 1 → every pixel counts
+  const g = gate.mul(fallback.ref.mul(-1).add(1)).add(fallback); // [b, t, h, w]
+  const sq = np.square(pred.ref.sub(target.ref)); // [b, t, c, h, w]
+  const mseTerm = np.sum(sq.mul(np.expandDims(g.ref, 2))).div(np.maximum(np.sum(g.ref), 1).mul(c));
+  if (lambda === 0 || !fx) {
+    pred.dispose();
+    target.dispose();
+    g.dispose();
+    return mseTerm;
+  }
+  const p = perceptualDistance(fx, pred.reshape([b * t, c, h, w]), target.reshape([b * t, c, h, w]), g.reshape([b * t, 1, h, w]));
+  return mseTerm.add(np.mean(p).mul(lambda));
 }
 
 /**

@@ -14,7 +14,9 @@ import type { Stage } from "../model/load.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
 import { DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
 import { motionLogits } from "../model/wildrayzer.ts";
-import { featureMaps, makeStaticPass } from "../pipeline/motion.ts";
+import { featureMaps, makeMotionPass, makeStaticPass, motionProbabilities } from "../pipeline/motion.ts";
+import { tokenKeep } from "../model/maskedTokens.ts";
+import type { HostBatch } from "../data/sampling.ts";
 import { pseudoLabels, MASK_TAP } from "../pipeline/pseudoLabels.ts";
 import { evaluateStage1, type EvalReport } from "../eval/evaluate.ts";
 import { psnrHost } from "../eval/metrics.ts";
@@ -22,7 +24,7 @@ import { evaluateMotionMasks } from "../eval/motionEval.ts";
 import { bceWithLogits } from "./losses.ts";
 import type { RunConfig } from "./config.ts";
 import { trainBatch, trainSamples } from "./batches.ts";
-import { stage1Loss, type Stage1Batch } from "./step.ts";
+import { renderedViews, stage1Loss, stage3Loss, type Stage1Batch, type Stage3Batch } from "./step.ts";
 
 /** A stage's periodic evaluation: the stage-1 report (`eval`) and/or the motion estimator's mask quality. */
 export type StageEval = { eval?: EvalReport; maskEval?: { maskIou: number; frames: number } };
@@ -180,5 +182,95 @@ export function stage2(run: RunConfig, clips: readonly Scene[] | null, fx: Featu
     },
     evaluate: async (params) => (clips ? undefined : { maskEval: await evaluateMotionMasks(params, model, { ...run.data }, fx, MASK_TAP, { scenes: run.train.evalScenes }) }),
     dispose: () => pass.dispose(),
+  };
+}
+
+/** Copy-paste on step `step`'s host batch: the pasted images and the per-view paste masks, or null when off. */
+function pasteBatch(run: RunConfig, step: number, host: HostBatch): { images: Float32Array; masks: Float32Array } | null {
+  if (!run.masked || run.masked.copyPaste === 0) return null;
+  void step;
+  void host;
+  throw new WildrayzerError("copy-paste is not available yet");
+}
+
+/**
+ * Stage 3, masked reconstruction: everything but the motion estimator trains on the rendering loss of the targets,
+ * with each input view's dynamic tokens replaced before the scene encoder (src/model/maskedTokens.ts) and each
+ * rendered view's dynamic pixels gated out of the loss. The dynamic maps come from the frozen motion estimator run
+ * on the current model (`masks: "motion"`), the generator's true masks (`oracle`, an upper bound) or nowhere
+ * (`none`); pasted movers (copy-paste) always mask their input tokens, and the loss target is the image before
+ * pasting, so a pasted mover is never gated: the renderer must learn to leave it out.
+ */
+export function stage3(run: RunConfig, clips: readonly Scene[] | null, fx: FeatureExtractor | null): StageDef<Stage3Batch> {
+  const ms = run.masked;
+  const model = run.model;
+  if (!ms) throw new Error("stage3: the run has no masked settings");
+  if (ms.masks === "motion" && (!model.motion || !fx)) throw new Error("stage3: masks from the motion estimator need a model with one and the feature extractor");
+  if (run.train.perceptualWeight > 0 && !fx) throw new Error("stage3: train.perceptualWeight > 0 needs the feature extractor");
+  if (ms.masks === "oracle" && clips) throw new WildrayzerError("stage 3 --masks oracle: footage has no true masks to train with; use --masks motion");
+  const k = model.inputViews;
+  const render = renderedViews(run, false);
+  // the estimator runs on the views whose maps are used: the inputs (token masks) and the rendered targets (gate)
+  const mapped = [...Array.from({ length: k }, (_, i) => i), ...render];
+  const pass = ms.masks === "motion" ? makeMotionPass(model, mapped) : null;
+  const source = { motion: "the frozen motion estimator", oracle: "ORACLE (the generator's true masks; a labelled upper bound)", none: "none (no scene masks)" }[ms.masks];
+  return {
+    stage: 3,
+    name: "masked",
+    banner:
+      `stage 3: masked reconstruction from ${ms.from}; dynamic maps: ${source}; tokens above ${ms.tokenThreshold} replaced (${model.maskedTokens === "noiseToken" ? "learned noise token" : "zeros"})` +
+      `; loss ${ms.gate ? `gated above ${ms.gateThreshold}` : "not gated"}; copy-paste ${ms.copyPaste > 0 ? `p = ${ms.copyPaste}` : "off"}; motion estimator frozen`,
+    frozen: (name) => name.startsWith("motion."),
+    batch: async (step, params) => {
+      const host = trainBatch(run, step, clips);
+      const [b, v, , h, w] = host.shape;
+      const px = h * w;
+      const img = 3 * px;
+      const t0 = performance.now();
+      const pasted = pasteBatch(run, step, host);
+      const images = pasted?.images ?? host.images;
+      const t1 = performance.now();
+      let dyn: Float32Array | null = null; // [b, v, h, w] the scene's own dynamic map
+      if (ms.masks === "motion") {
+        const probs = await motionProbabilities(pass!, params, model, fx!, MASK_TAP, images, host.shape); // [b, |mapped|, h, w]
+        dyn = new Float32Array(b * v * px);
+        for (let i = 0; i < b; i++) mapped.forEach((x, j) => dyn!.set(probs.subarray((i * mapped.length + j) * px, (i * mapped.length + j + 1) * px), (i * v + x) * px));
+      } else if (ms.masks === "oracle") dyn = host.masks;
+      const t2 = performance.now();
+      const paste = pasted?.masks;
+      const inputMaps = new Float32Array(b * k * px);
+      const gate = new Float32Array(b * render.length * px).fill(1);
+      const targets = new Float32Array(b * render.length * img);
+      for (let i = 0; i < b; i++) {
+        for (let j = 0; j < k; j++) {
+          const at = (i * v + j) * px;
+          for (let q = 0; q < px; q++) inputMaps[(i * k + j) * px + q] = Math.max(dyn ? dyn[at + q]! : 0, paste ? paste[at + q]! : 0);
+        }
+        render.forEach((slot, r) => {
+          const at = (i * v + slot) * px;
+          const out = (i * render.length + r) * px;
+          targets.set(host.images.subarray((i * v + slot) * img, (i * v + slot + 1) * img), (i * render.length + r) * img);
+          if (!ms.gate || !dyn) return;
+          // a pasted pixel is never gated: the target there is the image before pasting
+          for (let q = 0; q < px; q++) if (dyn[at + q]! > ms.gateThreshold && !(paste && paste[at + q]! > 0)) gate[out + q] = 0;
+        });
+      }
+      const keep = tokenKeep(inputMaps, b * k, h, w, model.patch, ms.tokenThreshold);
+      const n = keep.length / (b * k);
+      const batch: Stage3Batch = {
+        images: np.array(images).reshape(host.shape),
+        targets: np.array(targets).reshape([b, render.length, 3, h, w]),
+        keep: np.array(keep).reshape([b, k, n]),
+        gate: np.array(gate).reshape([b, render.length, h, w]),
+      };
+      const dropped = keep.reduce((s, x) => s + (1 - x), 0) / keep.length;
+      const gated = gate.reduce((s, x) => s + (1 - x), 0) / gate.length;
+      return { batch, phases: { paste: Math.round(t1 - t0), masks: Math.round(t2 - t1), droppedTokensPct: Math.round(100 * dropped), gatedPixelsPct: Math.round(100 * gated) } };
+    },
+    variant: () => "masked",
+    loss: () => (p, b) => stage3Loss(p, b, run, fx),
+    evaluate: async (params) =>
+      clips ? undefined : { eval: await evaluateStage1(params, model, run.data, { scenes: run.train.evalScenes, tokenMasks: ms.masks, ...(fx ? { features: fx } : {}) }) },
+    dispose: () => pass?.dispose(),
   };
 }

@@ -10,7 +10,8 @@ import { renderFromCameras, takeViews, type RayZerParams } from "../model/rayzer
 import { runCameraEstimator, type Cameras } from "../model/cameraEstimator.ts";
 import { runTokenizer } from "../model/tokens.ts";
 import type { RunConfig, TrainConfig } from "./config.ts";
-import { photometricLoss } from "./losses.ts";
+import { gatedPhotometricLoss, photometricLoss } from "./losses.ts";
+import { dispose } from "../engine/params.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 
 /** A batch on device; `blend` (the labelled pose warm-up ablation) renders some samples with their true cameras. */
@@ -81,4 +82,33 @@ export function makeStage1Steps(run: RunConfig, opts: { jit?: boolean; features?
     plain: makeTrainStep((p: RayZerParams, b: Stage1Batch) => stage1Loss(p, b, run, false, fx), cfg, undefined, jitOpts),
     withInputs: makeTrainStep((p: RayZerParams, b: Stage1Batch) => stage1Loss(p, b, run, true, fx), cfg, undefined, jitOpts),
   };
+}
+
+/**
+ * Stage 3's device batch: the (copy-pasted) images of all views, the clean images of the rendered views, the input
+ * views' token keep-mask and the rendered views' loss gate (src/train/stages.ts makes them on the host).
+ */
+export type Stage3Batch = {
+  /** [b, v, 3, h, w] what the network sees (with pasted movers). */
+  images: JArray;
+  /** [b, r, 3, h, w] the loss targets of the rendered views: the images before pasting. */
+  targets: JArray;
+  /** [b, k, n] 1 = static token kept. */
+  keep: JArray;
+  /** [b, r, h, w] 1 = static pixel, counted in the loss. */
+  gate: JArray;
+};
+
+/**
+ * The stage-3 loss (masked reconstruction): the RayZer of stage 1 with the input views' dynamic tokens replaced
+ * before the scene encoder and the rendered views' dynamic pixels gated out of MSE + λ·perceptual. The motion
+ * estimator is not read (frozen; its masks came in with the batch). Consumes `params` and `batch`.
+ */
+export function stage3Loss(params: RayZerParams, batch: Stage3Batch, run: RunConfig, fx: FeatureExtractor | null = null): JArray {
+  const { motion, ...rest } = params;
+  if (motion) dispose(motion);
+  const tokens = runTokenizer(rest.tokenizer, batch.images, run.model); // [b, v, n, d]
+  const cameras = runCameraEstimator(rest.cameraEstimator, tokens.ref, run.model);
+  const renders = renderFromCameras(rest, tokens, cameras, run.model, { render: renderedViews(run, false), keep: batch.keep }); // [b, r, 3, h, w]
+  return gatedPhotometricLoss(renders, batch.targets, batch.gate, run.train.perceptualWeight, fx);
 }

@@ -23,7 +23,7 @@ import { runRayZer, takeViews, type RayZerParams } from "../../src/model/rayzer.
 import { rendererSequence, runRenderer } from "../../src/model/renderer.ts";
 import { runSceneEncoder, sceneSequence } from "../../src/model/sceneEncoder.ts";
 import { positionTable, rayTokens, runPeMlp, runTokenizer } from "../../src/model/tokens.ts";
-import { makeStagedForward } from "../../src/pipeline/forward.ts";
+import { makeForward, makeStagedForward } from "../../src/pipeline/forward.ts";
 
 before(engine);
 
@@ -244,6 +244,16 @@ for (const { model, variant } of CASES) {
       assertClose({ shape: [2, 2, 3, 32, 32], data: sliceViews(all.data, views.length, 0) }, ref32("out.render_target"), 1e-4, "out.render_target");
       if (model === "wildrayzer") assertClose({ shape: [2, 2, 3, 32, 32], data: sliceViews(all.data, views.length, 2) }, ref32("out.render_input"), 1e-4, "out.render_input");
     });
+    if (variant === "masked.") {
+      it("the inference forwards with the official keep-mask (one graph, and staged) give the official renders", async () => {
+        const keepMask = (await host(keep()!)).data;
+        for (const fwd of [makeForward(cfg), makeStagedForward(cfg, { chunk: 1 })]) {
+          const out = await fwd.estimate(p, base("images").data, [2, 4, 3, 32, 32], { keep: keepMask });
+          fwd.dispose();
+          assertClose({ shape: [2, 2, 3, 32, 32], data: out.renders }, ref32("out.render_target"), 1e-4, "masked out.render_target");
+        }
+      });
+    }
     if (variant !== "masked.") {
       it("the staged forward (one jitted block at a time, one target at a time) gives the official cameras and renders, also with the official cameras given", async () => {
         const fwd = makeStagedForward(cfg, { chunk: 1 });

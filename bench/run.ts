@@ -184,7 +184,7 @@ async function main(): Promise<void> {
     for (const threads of opts.threads) {
       const listed = await runChild(file, ["--list"], threads);
       const [keys] = parsePrefixed<string[]>(listed.lines, CASES_PREFIX);
-      if (listed.code !== 0 || !keys) throw new Error(`bench/${file}.bench.ts --list at ${threads} threads failed:\n${lastLines(listed.stderr, 20)}`);
+      if (listed.code !== 0 || !keys) throw new Error(`bench/${file}.bench.ts --list at ${threads} thread${threads > 1 ? "s" : ""} failed:\n${lastLines(listed.stderr, 20)}`);
       listedAt.set(threads, keys);
       const [meta] = parsePrefixed<BenchMeta>(listed.lines, META_PREFIX);
       if (meta?.singleThreaded) break;

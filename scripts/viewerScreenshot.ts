@@ -1,12 +1,15 @@
 /**
  * The README's viewer screenshot, taken the way a person uses the page: `wildrayzer view`'s build in headless
- * Chromium (wasm), the sample tennis frames chosen in the file picker (the same path as dropping them), run,
- * then a path dragged on the look-around pad. Prints the times a person waits; writes docs/viewer.png.
+ * Chromium (wasm), the sample tennis frames chosen in the file picker (the same path as dropping them), run with
+ * the page's default model (the shipped wildrayzer-small: its motion estimator draws the masks), then a path
+ * dragged on the look-around pad. Prints the times a person waits and, when the frames' folder has a `masks/`
+ * sibling (DAVIS), the page's masks' mean IoU against them inside the centred square the page sees; writes
+ * docs/viewer.png.
  *
  *   node --import tsx scripts/viewerScreenshot.ts [--frames DIR] [--out docs/viewer.png]
  */
-import { readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
 import type { ElementHandle } from "puppeteer-core";
@@ -28,7 +31,14 @@ try {
   await page.setViewport({ width: 1280, height: 960 });
   page.on("console", (m) => m.type() === "error" && console.error(`console: ${m.text()}`));
   page.on("pageerror", (e) => console.error(`page: ${(e as Error).message}`));
-  type S = { phase: string; error?: string; clip?: { frames: unknown[] }; timings: Record<string, number>; path?: { kind: string } };
+  type S = {
+    phase: string;
+    error?: string;
+    clip?: { frames: { name: string }[] };
+    analysis?: { motion?: { masks: Uint8Array[] } };
+    timings: Record<string, number>;
+    path?: { kind: string };
+  };
   const phase = () => page.evaluate(() => (globalThis as unknown as { wrzViewer: S }).wrzViewer.phase);
   const t0 = performance.now();
   await page.goto(`${url}?device=wasm`);
@@ -62,12 +72,40 @@ try {
   const png = await sharp(shot).resize({ width: 1024 }).png({ palette: true, quality: 90, compressionLevel: 9 }).toBuffer();
   writeFileAtomic(values.out!, png);
   const t = await page.evaluate(() => (globalThis as unknown as { wrzViewer: S }).wrzViewer.timings);
+  const got = await page.evaluate(() => {
+    const v = (globalThis as unknown as { wrzViewer: S }).wrzViewer;
+    return { names: v.clip!.frames.map((f) => f.name), masks: v.analysis?.motion?.masks.map((m) => Array.from(m)) ?? null };
+  });
   const s = (x: number) => `${(x / 1000).toFixed(1)} s`;
   process.stdout.write(
     `${files.length} frames from ${dir}\npage + engine + model ready ${s(tReady - t0)}; frames decoded ${s(tFrames - tReady)}; ` +
-      `run to the first novel views ${s(tDone - tFrames)} (cameras + residuals ${s(t.analyse!)}, then the path); dragged path ${s(tPath - tDone)}\n` +
+      `run to the first novel views ${s(tDone - tFrames)} (cameras + ${got.masks ? "masks" : "residuals"} ${s(t.analyse!)}, then the path); dragged path ${s(tPath - tDone)}\n` +
       `wrote ${values.out} (${(png.length / 1024).toFixed(0)} KiB)\n`,
   );
+  const truth = join(dirname(dir), "masks");
+  if (got.masks && existsSync(truth)) {
+    // the ground truth as the page sees the frame: its centred square, at the working size (nearest, then > 0)
+    const size = Math.round(Math.sqrt(got.masks[0]!.length));
+    const ious: number[] = [];
+    for (const [f, name] of got.names.entries()) {
+      const file = join(truth, `${name}.png`);
+      if (!existsSync(file)) continue;
+      const meta = await sharp(file).metadata();
+      const side = Math.min(meta.width!, meta.height!);
+      const g = await sharp(file).extract({ left: Math.floor((meta.width! - side) / 2), top: Math.floor((meta.height! - side) / 2), width: side, height: side }).resize(size, size, { kernel: "nearest" }).greyscale().raw().toBuffer();
+      let inter = 0;
+      let union = 0;
+      got.masks[f]!.forEach((m, i) => {
+        const gt = g[i]! > 0 ? 1 : 0;
+        inter += m & gt;
+        union += m | gt;
+      });
+      ious.push(union === 0 ? 1 : inter / union);
+    }
+    const mean = ious.reduce((a, b) => a + b, 0) / ious.length;
+    const cover = got.masks.reduce((a, m) => a + m.reduce((x, y) => x + y, 0), 0) / (got.masks.length * size * size);
+    process.stdout.write(`motion masks: ${(100 * cover).toFixed(1)} % of the pixels; mean IoU against ${truth} (${ious.length} frames, centred square at ${size}²): ${mean.toFixed(3)}\n`);
+  }
 } finally {
   await close();
   server.close();

@@ -17,7 +17,9 @@ import { HELD_OUT_SEED_START, SynthConfigSchema, type SynthConfig } from "../dat
 import type { Clip } from "../data/clip.ts";
 import { readClips } from "../data/readers/index.ts";
 import { clipSamples as windowSamples } from "../data/sampling.ts";
-import { evaluateStage1, type EvalOptions, type EvalReport } from "../eval/evaluate.ts";
+import { evaluateStage1, type EvalOptions, type EvalReport, type TokenMaskSource } from "../eval/evaluate.ts";
+import { loadMobilenetV2 } from "../features/mobilenetV2.ts";
+import { Option } from "commander";
 import type { ModelConfig } from "../model/config.ts";
 import { loadAnyModel } from "../model/officialFile.ts";
 import { addOfficialOptions, officialOptionsFrom, type OfficialFlags } from "./officialOptions.ts";
@@ -27,7 +29,8 @@ import { createProgress } from "./progress.ts";
 import { pickRuntime, runtimeOption } from "./runtime.ts";
 import type { Runtime } from "../pipeline/onnxForward.ts";
 
-type EvalFlags = ClipFlags & OfficialFlags & { ckpt: string; scenes: string; json: boolean | string; data: string; path?: string; inputs?: string; targets?: string; runtime?: Runtime };
+type EvalFlags = ClipFlags &
+  OfficialFlags & { ckpt: string; scenes: string; json: boolean | string; data: string; path?: string; inputs?: string; targets?: string; runtime?: Runtime; tokenMasks?: TokenMaskSource; movers?: string };
 
 /** `synth`, `synth:A..B` or `synth:A..` (with `scenes` seeds from A): the seeds; null for anything else (a folder). */
 export function parseSynthSpec(spec: string, scenes: number): number[] | null {
@@ -73,7 +76,12 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
     .option("--data <spec>", "synth (held-out seeds), synth:FIRST..LAST (given seeds), or a folder: one clip or a folder of clips", "synth")
     .option("--scenes <n>", "synthetic scenes to evaluate (synth and synth:FIRST..)", "64")
     .option("--path <kind>", "synthetic camera paths: walk, pan, jitter (look-around: the view index says nothing), orbit or mixed; default: the checkpoint's")
-    .option("--inputs <k>", "input views per sample (must be the model's)")
+    .option("--inputs <k>", "input views per sample (default: the model's; more inputs leave fewer of the model's views as targets)")
+    .addOption(
+      new Option("--token-masks <source>", "dynamic input tokens replaced before the scene encoder: motion (the model's motion estimator; default when it has one), oracle (ABLATION: the true masks), none")
+        .choices(["motion", "oracle", "none"]),
+    )
+    .option("--movers <a,b>", "synthetic scenes: moving objects per scene, min,max (default: the checkpoint's data; 1,2 for dynamic scenes)")
     .option("--targets <n>", "target views per sample (default: all the model renders, views − inputs)")
     .option("--json [file]", "the report as one JSON object, on stdout or written to FILE", false)
     .addOption(runtimeOption());
@@ -81,20 +89,35 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
     const g = globals();
     await startEngine({ device: g.device });
     const { params, meta } = await loadAnyModel(flags.ckpt, {}, officialOptionsFrom(flags));
-    const model = meta.model;
+    let model = meta.model;
     let r: EvalReport;
     let what: string;
     let footage: FootageSources | undefined;
+    let fx: Awaited<ReturnType<typeof loadMobilenetV2>> | undefined;
     try {
       const scenes = positiveInt("scenes", flags.scenes);
-      if (flags.inputs !== undefined && positiveInt("inputs", flags.inputs) !== model.inputViews)
-        throw new WildrayzerError(`--inputs ${flags.inputs}: this model takes ${model.inputViews} input views`);
+      if (flags.inputs !== undefined) {
+        const k = positiveInt("inputs", flags.inputs);
+        if (k >= model.views) throw new WildrayzerError(`--inputs ${k}: the model has ${model.views} views; at most ${model.views - 1} inputs leave a target`);
+        model = { ...model, inputViews: k };
+      }
       const room = model.views - model.inputViews;
       const targets = flags.targets === undefined ? undefined : positiveInt("targets", flags.targets);
       if (targets !== undefined && targets > room) throw new WildrayzerError(`--targets ${targets}: this model renders at most ${room} targets per sample (${model.views} views, ${model.inputViews} inputs)`);
       const seeds = parseSynthSpec(flags.data, scenes);
       let data: SynthConfig = meta.data;
-      const opts: EvalOptions = { scenes, targets, runtime: pickRuntime(flags.runtime, g.device) };
+      if (flags.movers !== undefined) {
+        const m = /^(\d+),(\d+)$/.exec(flags.movers);
+        const parsed = m ? SynthConfigSchema.safeParse({ ...data, movers: [Number(m[1]), Number(m[2])] }) : null;
+        if (!parsed?.success) throw new WildrayzerError(`--movers ${flags.movers}: expected MIN,MAX moving objects per scene, e.g. 1,2`);
+        data = parsed.data;
+      }
+      const tokenMasks = flags.tokenMasks ?? (model.motion ? "motion" : "none");
+      if (tokenMasks === "motion" && !model.motion) throw new WildrayzerError(`--token-masks motion: ${flags.ckpt} has no motion estimator (a stage-1 RayZer); use oracle or none`);
+      fx = await loadMobilenetV2();
+      // the exported ONNX graph zeroes masked tokens; a learned noise token runs on jax
+      const runtime = tokenMasks !== "none" && model.maskedTokens !== "zero" ? "jax" : pickRuntime(flags.runtime, g.device);
+      const opts: EvalOptions = { scenes, targets, runtime, features: fx, tokenMasks };
       if (seeds) {
         if (flags.path !== undefined) {
           const parsed = SynthConfigSchema.safeParse({ ...data, path: flags.path });
@@ -120,8 +143,9 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
       progress.stop();
     } finally {
       dispose(params);
+      fx?.dispose();
     }
-    const json = `${JSON.stringify({ step: meta.step, data: flags.data, ...r })}\n`;
+    const json = `${JSON.stringify({ step: meta.step, data: flags.data, inputViews: model.inputViews, ...r })}\n`;
     if (flags.json === true) {
       process.stdout.write(json);
       return;
@@ -163,6 +187,15 @@ export function evalSummaryLines(r: EvalReport, head: string, footage?: FootageS
     maskNone
       ? `PSNR static px     ${maskNone}`
       : `PSNR static px     model ${f(r.psnrStatic.model)}   nearest input ${f(r.psnrStatic.nearestInput)}   mean of inputs ${f(r.psnrStatic.meanOfInputs)}${from(footage?.withMasks, "motion masks")}`,
+    ...(r.psnrClean && Number.isFinite(r.psnrClean.model)
+      ? [`PSNR vs clean      model ${f(r.psnrClean.model)}   nearest input ${f(r.psnrClean.nearestInput)}   mean of inputs ${f(r.psnrClean.meanOfInputs)} (whole image against the frame with the movers removed)`]
+      : []),
+    ...(r.ssimStatic && !maskNone ? [`SSIM static px     model ${f3(r.ssimStatic.model)}  nearest input ${f3(r.ssimStatic.nearestInput)}  mean of inputs ${f3(r.ssimStatic.meanOfInputs)}`] : []),
+    ...(r.perceptualStatic && !maskNone
+      ? [`perceptual static  model ${f3(r.perceptualStatic.model)}  nearest input ${f3(r.perceptualStatic.nearestInput)}  mean of inputs ${f3(r.perceptualStatic.meanOfInputs)} (bundled MobileNetV2 distance; lower is better)`]
+      : []),
+    ...(r.maskIoU && Number.isFinite(r.maskIoU.model) ? [`mask IoU           motion estimator ${f3(r.maskIoU.model)}   everything moving ${f3(r.maskIoU.allPixels)} (targets)`] : []),
+    ...(r.tokenMasks ? [`token masks        ${r.tokenMasks.source}${r.tokenMasks.source === "none" ? "" : `: ${(100 * r.tokenMasks.dropped).toFixed(1)} % of the input tokens replaced`}`] : []),
     camNone ? `rotation error (°) ${camNone}` : `rotation error (°) model ${f(r.rotationErrorDeg.model)}   identity ${f(r.rotationErrorDeg.identity)}${camFrom}`,
     camNone ? `focal fx/W         model ${f3(r.focal.model)}   truth: ${camNone}` : `focal fx/W         model ${f3(r.focal.model)}   truth ${f3(r.focal.truth)}${camFrom}`,
   ];

@@ -1,7 +1,7 @@
 /**
  * `wildrayzer view [--port N]`: builds the browser viewer (src/web) once with vite's JS API into a cache folder
  * (`node_modules/.cache/wildrayzer-web`, rebuilt when the sources, the lock file or the shipped model change; or
- * `--out DIR`), copies the shipped model beside it, and serves the folder on a small static `node:http` server with
+ * `--out DIR`), copies the shipped models beside it, and serves the folder on a small static `node:http` server with
  * the cross-origin isolation headers that let jax-js's wasm backend use threads (SharedArrayBuffer). The built folder
  * also works from any static server (single-threaded wasm without those headers). `--no-serve` only builds.
  */
@@ -12,14 +12,15 @@ import { extname, join, normalize, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { WildrayzerError } from "../engine/errors.ts";
-import { DEFAULT_MODEL } from "../model/loadFile.ts";
+import { loadNsfwjsMobilenetFiles, MOBILENET_SOURCE } from "../features/mobilenetV2.ts";
+import { DEFAULT_MODEL, DEFAULT_WILDRAYZER } from "../model/loadFile.ts";
 import type { GlobalOptions } from "./globals.ts";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 export const VIEWER_CACHE = join(REPO, "node_modules", ".cache", "wildrayzer-web");
 const STAMP = ".wildrayzer-build";
 
-/** A hash of everything the built page depends on: the sources under src/, the lock file and the shipped model. */
+/** A hash of everything the built page depends on: the sources under src/, the lock file and the shipped models. */
 export function viewerSourceHash(): string {
   const h = createHash("sha256");
   const walk = (dir: string) => {
@@ -30,8 +31,39 @@ export function viewerSourceHash(): string {
     }
   };
   walk(join(REPO, "src"));
-  for (const f of [join(REPO, "package-lock.json"), DEFAULT_MODEL]) if (existsSync(f)) h.update(readFileSync(f));
+  for (const f of [join(REPO, "package-lock.json"), DEFAULT_MODEL, DEFAULT_WILDRAYZER]) if (existsSync(f)) h.update(readFileSync(f));
   return h.digest("hex").slice(0, 16);
+}
+
+/** The page's shipped models: file name under the build's `models/` → the file in the repository. */
+export const VIEWER_MODELS: Record<string, string> = { "wildrayzer-small.safetensors": DEFAULT_WILDRAYZER, "small.safetensors": DEFAULT_MODEL };
+
+/** The module id through which the page's worker gets the URLs of the backbone's files (src/web/backbone.ts). */
+const BACKBONE_MODULE = "virtual:wildrayzer-backbone";
+
+/**
+ * A vite plugin that ships the bundled MobileNetV2 with the page: it reads the backbone's two files from the
+ * installed package (as the Node loader does), emits them as assets of the build (`assets/mobilenet_v2-*.json`,
+ * `assets/mobilenet_v2-*.bin`) and gives the worker their URLs through `virtual:wildrayzer-backbone`. The page
+ * fetches them from its own folder: nothing is downloaded from elsewhere.
+ */
+function backboneAssets() {
+  const resolved = `\0${BACKBONE_MODULE}`;
+  return {
+    name: "wildrayzer-backbone",
+    resolveId: (id: string) => (id === BACKBONE_MODULE ? resolved : undefined),
+    async load(this: { emitFile(f: { type: "asset"; name: string; source: string | Uint8Array }): string }, id: string) {
+      if (id !== resolved) return undefined;
+      const { modelJson, shard } = await loadNsfwjsMobilenetFiles();
+      const json = this.emitFile({ type: "asset", name: "mobilenet_v2.json", source: JSON.stringify(modelJson) });
+      const bin = this.emitFile({ type: "asset", name: "mobilenet_v2.bin", source: shard });
+      return [
+        `export const source = ${JSON.stringify(MOBILENET_SOURCE)};`,
+        `export const modelJsonUrl = import.meta.ROLLUP_FILE_URL_${json};`,
+        `export const shardUrl = import.meta.ROLLUP_FILE_URL_${bin};`,
+      ].join("\n");
+    },
+  };
 }
 
 /**
@@ -56,10 +88,10 @@ export async function buildViewer(opts: { outDir?: string; force?: boolean; quie
     publicDir: false,
     // `webgpu` (Dawn bindings) is imported only under Node (src/engine/backend.ts); a browser has navigator.gpu
     build: { outDir: dir, emptyOutDir: true, target: "es2022", chunkSizeWarningLimit: 4096, reportCompressedSize: false, rolldownOptions: { external: ["webgpu"] } },
-    worker: { format: "es", rolldownOptions: { external: ["webgpu"] } },
+    worker: { format: "es", plugins: () => [backboneAssets()], rolldownOptions: { external: ["webgpu"] } },
   });
   mkdirSync(join(dir, "models"), { recursive: true });
-  copyFileSync(DEFAULT_MODEL, join(dir, "models", "small.safetensors"));
+  for (const [name, file] of Object.entries(VIEWER_MODELS)) copyFileSync(file, join(dir, "models", name));
   writeFileSync(stamp, hash);
   return { dir, built: true, ms: performance.now() - t0 };
 }
@@ -73,6 +105,7 @@ const MIME: Record<string, string> = {
   ".png": "image/png",
   ".svg": "image/svg+xml",
   ".safetensors": "application/octet-stream",
+  ".bin": "application/octet-stream",
 };
 
 /** A static server for `dir` with cross-origin isolation (COOP/COEP), so the page may use SharedArrayBuffer. */
@@ -115,7 +148,7 @@ type ViewFlags = { port: string; host: string; out?: string; serve: boolean; reb
 export function registerView(program: Command, globals: () => GlobalOptions): void {
   program
     .command("view")
-    .description("build and serve the browser viewer: drop frames or a video, see cameras, residuals and novel views (the model runs in the page)")
+    .description("build and serve the browser viewer: drop frames or a video, see cameras, motion masks and novel views (the model runs in the page)")
     .option("--port <n>", "port to serve on (0: any free port)", "5173")
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .option("--out <dir>", "build the page into this folder instead of the cache (it works from any static server)")

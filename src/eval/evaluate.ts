@@ -114,7 +114,8 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
   const source: TokenMaskSource = opts.tokenMasks ?? (model.motion && fx ? "motion" : "none");
   if (source === "motion" && (!model.motion || !fx)) throw new Error("evaluateStage1: token masks from the motion estimator need a model with one and the feature extractor");
   const motionPass = model.motion && fx ? makeMotionPass(model) : null;
-  const forward = makeInferenceForward(model, opts.runtime);
+  // the exported ONNX graph zeroes masked tokens; a learned noise token runs on jax
+  const forward = makeInferenceForward(model, source !== "none" && model.maskedTokens !== "zero" ? "jax" : opts.runtime);
   const dropped: number[] = [];
   const iou = { model: [] as number[], all: [] as number[] };
   const accClean = { model: [] as number[], near: [] as number[], mean: [] as number[] };
@@ -132,16 +133,8 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
     const host = packBatch(scenes, orders);
     const [bb, vv, , hh, ww] = host.shape;
     const px = hh * ww;
-    // the motion estimator's probabilities of every view (inputs: token masks; targets: mask IoU)
-    const probs = motionPass ? await motionProbabilities(motionPass, params, model, fx!, MASK_TAP, host.images, host.shape) : null;
-    let keep: Float32Array | undefined;
-    if (source !== "none") {
-      const dyn = source === "motion" ? probs! : host.masks;
-      const maps = new Float32Array(bb * k * px);
-      for (let i = 0; i < bb; i++) maps.set(dyn.subarray(i * vv * px, (i * vv + k) * px), i * k * px);
-      keep = tokenKeep(maps, bb * k, hh, ww, model.patch, opts.tokenThreshold ?? TOKEN_MASK_THRESHOLD);
-      dropped.push(keep.reduce((a, x) => a + (1 - x), 0) / keep.length);
-    }
+    const { probs, keep } = await tokenMasksFor(source, motionPass, params, model, fx, host, opts.tokenThreshold);
+    if (keep) dropped.push(keep.reduce((a, x) => a + (1 - x), 0) / keep.length);
     if (probs && host.masks.some((x) => x > 0)) {
       for (let i = 0; i < bb; i++)
         for (let j = k; j < vv; j++) {
@@ -242,6 +235,30 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
 }
 
 
+/**
+ * The motion estimator's probabilities of every view of a host batch ([b·v, h·w]; null without an estimator pass)
+ * and the input views' token keep-mask [b, k, n] from `source` (undefined for "none").
+ */
+async function tokenMasksFor(
+  source: TokenMaskSource,
+  motionPass: ReturnType<typeof makeMotionPass> | null,
+  params: RayZerParams,
+  model: ModelConfig,
+  fx: FeatureExtractor | null,
+  host: ReturnType<typeof packBatch>,
+  threshold = TOKEN_MASK_THRESHOLD,
+): Promise<{ probs: Float32Array | null; keep?: Float32Array }> {
+  const [b, v, , h, w] = host.shape;
+  const k = model.inputViews;
+  const px = h * w;
+  const probs = motionPass && fx ? await motionProbabilities(motionPass, params, model, fx, MASK_TAP, host.images, host.shape) : null;
+  if (source === "none") return { probs };
+  const dyn = source === "motion" ? probs! : host.masks;
+  const maps = new Float32Array(b * k * px);
+  for (let i = 0; i < b; i++) maps.set(dyn.subarray(i * v * px, (i * v + k) * px), i * k * px);
+  return { probs, keep: tokenKeep(maps, b * k, h, w, model.patch, threshold) };
+}
+
 /** Held-out scenes of `seeds` and their view orders ([inputs…, targets…], seeded by the scene seed). */
 export function heldOutSamples(seeds: readonly number[], data: SynthConfig, model: ModelConfig) {
   const scenes = seeds.map((s) => generateScene(s, data));
@@ -262,23 +279,47 @@ export type Prediction = {
   renders: Float32Array[];
   /** Predicted c2w per view in `order` (relative to the first input). */
   c2w: number[][];
+  /** The motion estimator's probabilities of the targets [h·w] each (a model with one, given the feature extractor). */
+  motion?: Float32Array[];
+  /** The input views' token keep-mask [k·n] (1 = kept), when token masks were used. */
+  keep?: Float32Array;
 };
 
-/** Runs `params` (not consumed) on held-out samples `seeds` (HELD_OUT_SEED_START + i), one batch. */
-export async function predictHeldOut(params: RayZerParams, model: ModelConfig, data: SynthConfig, seeds: readonly number[], runtime?: Runtime): Promise<Prediction[]> {
+/**
+ * Runs `params` (not consumed) on held-out samples `seeds` (HELD_OUT_SEED_START + i), one batch; with `features`
+ * a model's motion estimator also runs (its target masks returned, its input masks replacing tokens unless
+ * `tokenMasks` says otherwise).
+ */
+export async function predictHeldOut(
+  params: RayZerParams,
+  model: ModelConfig,
+  data: SynthConfig,
+  seeds: readonly number[],
+  runtime?: Runtime,
+  opts: { features?: FeatureExtractor; tokenMasks?: TokenMaskSource } = {},
+): Promise<Prediction[]> {
   const { scenes, orders } = heldOutSamples(seeds, data, model);
   const host = packBatch(scenes, orders);
-  const forward = makeInferenceForward(model, runtime);
-  const { renders: r, c2w: cams } = await forward.estimate(params, host.images, host.shape);
+  const fx = opts.features ?? null;
+  const source: TokenMaskSource = opts.tokenMasks ?? (model.motion && fx ? "motion" : "none");
+  const motionPass = model.motion && fx ? makeMotionPass(model) : null;
+  const { probs, keep } = await tokenMasksFor(source, motionPass, params, model, fx, host);
+  motionPass?.dispose();
+  const forward = makeInferenceForward(model, keep && model.maskedTokens !== "zero" ? "jax" : runtime);
+  const { renders: r, c2w: cams } = await forward.estimate(params, host.images, host.shape, keep ? { keep } : {});
   forward.dispose();
   const [, v, , h, w] = host.shape;
   const img = 3 * h * w;
-  const t = v - model.inputViews;
+  const k = model.inputViews;
+  const t = v - k;
+  const n = keep ? keep.length / seeds.length : 0;
   return seeds.map((seed, i) => ({
     seed,
     scene: scenes[i]!,
     order: orders[i]!,
     renders: Array.from({ length: t }, (_, j) => r.slice((i * t + j) * img, (i * t + j + 1) * img)),
     c2w: Array.from({ length: v }, (_, j) => Array.from(cams.subarray((i * v + j) * 16, (i * v + j + 1) * 16))),
+    ...(probs ? { motion: Array.from({ length: t }, (_, j) => probs.slice((i * v + k + j) * h * w, (i * v + k + j + 1) * h * w)) } : {}),
+    ...(keep ? { keep: keep.slice(i * n, (i + 1) * n) } : {}),
   }));
 }

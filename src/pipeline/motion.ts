@@ -14,7 +14,7 @@ import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
 import { motionInputs, motionLogits } from "../model/wildrayzer.ts";
 import type { Shape5 } from "./forward.ts";
-import type { MaskTap } from "./pseudoLabels.ts";
+import type { MaskTap } from "./maskTap.ts";
 
 /** Probability above which a pixel is called moving when the estimator's output is binarised. */
 export const MOTION_THRESHOLD = 0.5;

@@ -4,16 +4,11 @@
  * masks, stage-2 training labels, the demo and the mask evaluations. masks/ never runs a backbone; this layer does.
  */
 import { numpy as np } from "@jax-js/jax";
-import { MOBILENET_TAPS, type FeatureExtractor } from "../features/mobilenetV2.ts";
+import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import { maskIou, pseudoMasks, type PseudoMaskInput, type PseudoMaskOptions, type PseudoMaskResult } from "../masks/pipeline.ts";
+import type { MaskTap } from "./maskTap.ts";
 
-/** The feature tap the pipeline uses (bundled MobileNetV2, stride 4: a 16×16 grid at 64², 8×8 at 32²). */
-export type MaskTap = { name: string; stride: number };
-
-/** The tap every mask consumer uses: MobileNetV2's stride-4 output (`block_2_add`, 24 channels). */
-export const MASK_TAP: MaskTap = { name: MOBILENET_TAPS.stride4, stride: 4 };
-/** Channels of MASK_TAP (the motion estimator's `featureChannels`). */
-export const MASK_TAP_CHANNELS = 24;
+export { MASK_TAP, MASK_TAP_CHANNELS, type MaskTap } from "./maskTap.ts";
 
 /** One backbone tap of planar RGB frames [3, h, w], on the host as [f, c, gh·gw]. */
 export async function patchFeatures(fx: FeatureExtractor, tap: string, frames: readonly Float32Array[], h: number, w: number): Promise<Float32Array> {

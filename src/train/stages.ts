@@ -17,6 +17,10 @@ import { motionLogits } from "../model/wildrayzer.ts";
 import { featureMaps, makeMotionPass, makeStaticPass, motionProbabilities } from "../pipeline/motion.ts";
 import { tokenKeep } from "../model/maskedTokens.ts";
 import type { HostBatch } from "../data/sampling.ts";
+import { copyPaste, DEFAULT_COPY_PASTE, synthSegments, type Segment } from "../data/copyPaste.ts";
+import type { SynthConfig } from "../data/config.ts";
+import { makeRng } from "../engine/rng.ts";
+import { trainSeedBase } from "./config.ts";
 import { pseudoLabels, MASK_TAP } from "../pipeline/pseudoLabels.ts";
 import { evaluateStage1, type EvalReport } from "../eval/evaluate.ts";
 import { psnrHost } from "../eval/metrics.ts";
@@ -185,12 +189,35 @@ export function stage2(run: RunConfig, clips: readonly Scene[] | null, fx: Featu
   };
 }
 
-/** Copy-paste on step `step`'s host batch: the pasted images and the per-view paste masks, or null when off. */
-function pasteBatch(run: RunConfig, step: number, host: HostBatch): { images: Float32Array; masks: Float32Array } | null {
-  if (!run.masked || run.masked.copyPaste === 0) return null;
-  void step;
-  void host;
-  throw new WildrayzerError("copy-paste is not available yet");
+/** Segments pasted in stage 3 come from the movers of this many generated scenes, seeds reserved in the run's block. */
+const PASTE_POOL_SCENES = 64;
+const PASTE_POOL_OFFSET = 900_000;
+
+/**
+ * Copy-paste on step `step`'s host batch (src/data/copyPaste.ts, docs/METHOD.md §9): sample i draws from its own
+ * seeded generator whether and what to paste, from a pool of mover segments of generated scenes whose seeds are
+ * reserved in the run's seed block (never training samples). Returns the pasted images and the per-view paste
+ * masks [b, v, h, w], or null when copy-paste is off.
+ */
+function makePaster(run: RunConfig): ((step: number, host: HostBatch) => { images: Float32Array; masks: Float32Array }) | null {
+  const p = run.masked?.copyPaste ?? 0;
+  if (p === 0) return null;
+  const cfg = { ...DEFAULT_COPY_PASTE, probability: p };
+  let pool: Segment[] | null = null;
+  return (step, host) => {
+    pool ??= Array.from({ length: PASTE_POOL_SCENES }, (_, j) => synthSegments(trainSeedBase(run.train) + PASTE_POOL_OFFSET + j, { ...run.data, size: host.shape[3] as SynthConfig["size"] })).flat();
+    const [b, v, , h, w] = host.shape;
+    const per = v * 3 * h * w;
+    const images = new Float32Array(host.images.length);
+    const masks = new Float32Array(b * v * h * w);
+    for (let i = 0; i < b; i++) {
+      const rng = makeRng((trainSeedBase(run.train) + step * b + i) ^ 0xc0ffee);
+      const out = copyPaste(rng, host.images.subarray(i * per, (i + 1) * per), v, h, w, pool, cfg);
+      images.set(out.images, i * per);
+      masks.set(out.masks, i * v * h * w);
+    }
+    return { images, masks };
+  };
 }
 
 /**
@@ -213,6 +240,7 @@ export function stage3(run: RunConfig, clips: readonly Scene[] | null, fx: Featu
   // the estimator runs on the views whose maps are used: the inputs (token masks) and the rendered targets (gate)
   const mapped = [...Array.from({ length: k }, (_, i) => i), ...render];
   const pass = ms.masks === "motion" ? makeMotionPass(model, mapped) : null;
+  const paster = makePaster(run);
   const source = { motion: "the frozen motion estimator", oracle: "ORACLE (the generator's true masks; a labelled upper bound)", none: "none (no scene masks)" }[ms.masks];
   return {
     stage: 3,
@@ -227,7 +255,7 @@ export function stage3(run: RunConfig, clips: readonly Scene[] | null, fx: Featu
       const px = h * w;
       const img = 3 * px;
       const t0 = performance.now();
-      const pasted = pasteBatch(run, step, host);
+      const pasted = paster ? paster(step, host) : null;
       const images = pasted?.images ?? host.images;
       const t1 = performance.now();
       let dyn: Float32Array | null = null; // [b, v, h, w] the scene's own dynamic map

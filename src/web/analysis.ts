@@ -1,17 +1,21 @@
 /**
  * What the viewer computes, with no DOM: a clip (frames at the model's working size) → the estimated cameras of its
  * spread frames (src/pipeline/novelViews.ts), a static rendering of every frame (each frame is a target of one
- * window, src/pipeline/windows.ts) and its rendering residual, and novel views along any camera path. Runs in the
- * page and in Node (the browser test compares the two).
+ * window, src/pipeline/windows.ts) and its rendering residual, the motion masks of every frame when the model has
+ * a motion estimator (src/pipeline/motion.ts `clipMotionMasks`, the code `masks --estimator` runs), and novel views
+ * along any camera path. Runs in the page and in Node (the browser test compares the two).
  */
 import type { Camera } from "../geometry/cameras.ts";
 import type { Scene } from "../data/scene.ts";
-import { packImages, windowOrder } from "../data/sampling.ts";
 import { generateScene, type SynthScene } from "../data/synth/index.ts";
+import { clipWindows, packImages, windowOrder } from "../data/sampling.ts";
 import type { ModelFileMeta } from "../model/load.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
+import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import { makeForward, type Forward } from "../pipeline/forward.ts";
+import { clipMotionMasks, MOTION_THRESHOLD } from "../pipeline/motion.ts";
+import { MASK_TAP } from "../pipeline/maskTap.ts";
 import { estimateClip, renderCameraPath, type ClipEstimate } from "../pipeline/novelViews.ts";
 import { maskWindows } from "../pipeline/windows.ts";
 
@@ -21,7 +25,34 @@ export type Analysis = {
   renders: (Float32Array | undefined)[];
   /** Per clip frame: the rendering residual [h, w] (mean over channels of |frame − rendering|), or undefined. */
   residuals: (Float32Array | undefined)[];
+  /**
+   * The motion estimator's output, when the model has one: per clip frame the probabilities [h, w] and the mask
+   * [h, w] (1 = moving: probability above `threshold`).
+   */
+  motion?: { probabilities: Float32Array[]; masks: Uint8Array[]; threshold: number };
 };
+
+/** Does this model have a motion estimator (a stage-2 or later WildRayZer)? */
+export function hasMotionEstimator(params: RayZerParams, model: ModelConfig): boolean {
+  return params.motion !== undefined && model.motion !== undefined;
+}
+
+/** The model's short name for labels: a file name without folder and extension (`models/a.safetensors` → `a`). */
+export function modelShortName(name: string): string {
+  return name.replace(/^.*[\\/]/, "").replace(/\.safetensors$/i, "");
+}
+
+/** What the frame overlay shows, in words, for a model file `name` with or without a motion estimator. */
+export function overlayLabel(name: string, motion: boolean): string {
+  return motion ? `motion masks: motion estimator (${modelShortName(name)})` : "rendering residual (this model has no motion estimator: not masks)";
+}
+
+/** Mask [h, w] (1 = moving) → RGBA bytes of the mask overlay: moving pixels red at 70 % opacity, the rest clear. */
+export function maskRgba(mask: Uint8Array, h: number, w: number): Uint8ClampedArray<ArrayBuffer> {
+  const out = new Uint8ClampedArray(4 * h * w);
+  for (let i = 0; i < h * w; i++) if (mask[i]) out.set([255, 32, 32, 180], 4 * i);
+  return out;
+}
 
 /**
  * The viewer's built-in scene `seed`: the synthetic scenes the model trained on (its file's data config, at its
@@ -70,15 +101,21 @@ export type Session = {
   dispose(): void;
 };
 
-export function makeSession(params: RayZerParams, model: ModelConfig): Session {
+/**
+ * `backbone` gives the frozen feature extractor the motion estimator reads (loaded once, on the first clip of a
+ * model that has an estimator; the session does not dispose it).
+ */
+export function makeSession(params: RayZerParams, model: ModelConfig, backbone?: () => Promise<FeatureExtractor>): Session {
   const forward: Forward = makeForward(model);
+  const motion = hasMotionEstimator(params, model) && backbone !== undefined;
   return {
     async analyse(scene, onProgress) {
       const { h, w } = scene;
       const v = model.views;
       const img = 3 * h * w;
       const windows = maskWindows(scene.frames.length, v);
-      const total = windows.length + 1;
+      const motionWindows = motion ? clipWindows(scene.frames.length, v).length : 0;
+      const total = windows.length + 1 + motionWindows;
       const estimate = await estimateClip(params, model, scene, forward);
       onProgress?.(1, total);
       const renders: (Float32Array | undefined)[] = new Array(scene.frames.length).fill(undefined);
@@ -89,7 +126,11 @@ export function makeSession(params: RayZerParams, model: ModelConfig): Session {
         onProgress?.(i + 2, total);
       }
       const residuals = renders.map((r, f) => (r ? renderingResidual(scene.frames[f]!.image, r, h, w) : undefined));
-      return { estimate, renders, residuals };
+      if (!motion) return { estimate, renders, residuals };
+      const fx = await backbone!();
+      const done = windows.length + 1;
+      const m = await clipMotionMasks(params, model, scene, fx, MASK_TAP, { threshold: MOTION_THRESHOLD, onProgress: (d) => onProgress?.(done + d, total) });
+      return { estimate, renders, residuals, motion: { ...m, threshold: MOTION_THRESHOLD } };
     },
     renderPath: (estimate, path, onProgress) => renderCameraPath(params, model, estimate, path, forward, onProgress),
     dispose: () => forward.dispose(),

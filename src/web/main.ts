@@ -1,10 +1,11 @@
 /**
- * The viewer page: frames (dropped images or video, or a built-in synthetic scene) + a model (the shipped one, or a
- * dropped model file) → estimated cameras in a 3-D view, the rendering residual over every frame, and novel views
- * along a path (through the cameras, an orbit, or one dragged on the pad). Inference runs on jax-js in a Web
- * Worker (src/web/worker.ts): WebGPU where the browser has it, else wasm (multi-threaded when the page is
- * cross-origin isolated, as `wildrayzer view` serves it). URL options: `?scene=synth:SEED`, `&device=wasm|webgpu`, `&run=1`,
- * `&path=interpolate|orbit`, `&frames=N`. `window.wrzViewer` exposes the state for tests.
+ * The viewer page: frames (dropped images or video, or a built-in synthetic scene) + a model (a shipped one, or a
+ * dropped model file) → estimated cameras in a 3-D view, the motion estimator's masks over every frame (a model
+ * without an estimator: its rendering residual, labelled so), and novel views along a path (through the cameras, an
+ * orbit, or one dragged on the pad). Inference runs on jax-js in a Web Worker (src/web/worker.ts): WebGPU where the
+ * browser has it, else wasm (multi-threaded when the page is cross-origin isolated, as `wildrayzer view` serves
+ * it). URL options: `?scene=synth:SEED`, `&device=wasm|webgpu`, `&run=1`, `&path=interpolate|orbit`, `&frames=N`,
+ * `&model=small` (the shipped stage-1 model; default wildrayzer-small). `window.wrzViewer` exposes the state for tests.
  */
 import type { DeviceKind } from "../engine/backend.ts";
 import { WildrayzerError } from "../engine/errors.ts";
@@ -13,7 +14,7 @@ import { mat4Mul, mat4Translation, norm3, rigidInverse } from "../geometry/mat4.
 import type { Scene } from "../data/scene.ts";
 import type { ModelFileMeta } from "../model/load.ts";
 import { interpolatePath, orbitPath } from "../pipeline/novelViews.ts";
-import { builtInScene, residualRamp, residualRgba, type Analysis } from "./analysis.ts";
+import { builtInScene, maskRgba, overlayLabel, residualRamp, residualRgba, type Analysis } from "./analysis.ts";
 import { connect } from "./protocol.ts";
 import { framesFromFiles, planarToRgba } from "./frames.ts";
 import { dragPath, type PadPoint } from "./path.ts";
@@ -62,7 +63,7 @@ function badge() {
   const el = $("badge");
   const t = state.timings;
   const parts = [state.device === "webgpu" ? "WebGPU" : `wasm · ${state.threads} thread${state.threads === 1 ? "" : "s"}`];
-  if (t.analyse !== undefined) parts.push(`cameras + residuals ${ms(t.analyse)}`);
+  if (t.analyse !== undefined) parts.push(`cameras + ${state.analysis?.motion ? "masks" : "residuals"} ${ms(t.analyse)}`);
   if (t.path !== undefined) parts.push(`path ${ms(t.path)}`);
   el.textContent = parts.join(" · ");
   el.className = `badge ${state.device ?? ""}`;
@@ -82,16 +83,36 @@ async function useModel(bytes: Uint8Array, name: string) {
   const m = meta.model;
   state.model = { name, meta };
   state.analysis = undefined;
-  $("modelInfo").textContent = `${name}: stage ${meta.stage}, step ${meta.step}, ${m.imageSize}² working size, ${m.views} views (${m.inputViews} inputs), d ${m.d}`;
+  const motion = m.motion !== undefined;
+  $("modelInfo").textContent = `${name}: stage ${meta.stage}, step ${meta.step}, ${m.imageSize}² working size, ${m.views} views (${m.inputViews} inputs), d ${m.d}${motion ? ", motion estimator" : ", no motion estimator"}`;
+  describeOverlay(name, motion);
   if (state.clip && state.clip.h !== m.imageSize) state.clip = undefined; // frames were cut for another size
+  showFrames();
   refreshRunButton();
 }
 
-async function loadShippedModel() {
-  const url = new URL("./models/small.safetensors", document.baseURI);
+/** The overlay's label and note for the loaded model: motion masks when it has an estimator, else the residual. */
+function describeOverlay(name: string, motion: boolean) {
+  $("overlayLabel").textContent = overlayLabel(name, motion);
+  $("overlayNote").innerHTML = motion
+    ? "Overlay: the <b>motion masks</b> of the model's motion estimator (red: moving, probability above ½), the same pipeline as " +
+      "<code>wildrayzer masks --estimator</code>: one feed-forward pass per window over the frames' image tokens, camera " +
+      "(Plücker) tokens and MobileNetV2 features. Second row: the model's static rendering of each frame; outlined: the " +
+      "frames whose cameras are estimated."
+    : "Overlay: the <b>rendering residual</b> |frame − static rendering| (mean over RGB), clear at this clip's median " +
+      "residual, opaque red at its 98th percentile. These are <b>not motion masks</b>: this model has no motion estimator " +
+      "(choose wildrayzer-small, or a stage-2 model file, for masks). Second row: the model's static rendering of each " +
+      "frame; outlined: the frames whose cameras are estimated.";
+}
+
+/** The shipped models, by file name under the page's `models/` folder. */
+const SHIPPED = ["wildrayzer-small.safetensors", "small.safetensors"];
+
+async function loadShippedModel(file: string) {
+  const url = new URL(`./models/${file}`, document.baseURI);
   const res = await fetch(url);
   if (!res.ok) throw new WildrayzerError(`${url.pathname}: could not fetch the shipped model (HTTP ${res.status}); drop a model file instead`);
-  await useModel(new Uint8Array(await res.arrayBuffer()), "models/small.safetensors");
+  await useModel(new Uint8Array(await res.arrayBuffer()), `models/${file}`);
 }
 
 function useSynth(seed: number) {
@@ -134,6 +155,7 @@ function showFrames() {
   if (!clip) return;
   const { h, w } = clip;
   const used = new Set(state.analysis?.estimate.used ?? []);
+  const motion = state.analysis?.motion;
   const ramp = residualRamp(state.analysis?.residuals ?? []);
   clip.frames.forEach((f, i) => {
     const tile = document.createElement("div");
@@ -142,12 +164,13 @@ function showFrames() {
     putImage(c, f.image, h, w);
     tile.append(c);
     const res = state.analysis?.residuals[i];
-    if (res) {
+    const mask = motion?.masks[i];
+    if (mask || res) {
       const o = document.createElement("canvas");
-      o.className = "overlay";
+      o.className = `overlay ${mask ? "mask" : "residual"}`;
       o.width = w;
       o.height = h;
-      o.getContext("2d")!.putImageData(new ImageData(residualRgba(res, h, w, ramp), w, h), 0, 0);
+      o.getContext("2d")!.putImageData(new ImageData(mask ? maskRgba(mask, h, w) : residualRgba(res!, h, w, ramp), w, h), 0, 0);
       o.hidden = !($("overlay") as HTMLInputElement).checked;
       tile.append(o);
     }
@@ -172,11 +195,13 @@ async function run() {
   state.phase = "running";
   refreshRunButton();
   try {
-    setStatus("estimating cameras and rendering every frame (the first run compiles the model)…");
+    const masks = model.meta.model.motion !== undefined;
+    const what = masks ? "cameras, static renderings and motion masks" : "cameras and static renderings";
+    setStatus(`estimating ${what} (the first run compiles the model)…`);
     setProgress(0);
     await breathe();
     const t0 = performance.now();
-    state.analysis = await inference.analyse(clip, (d, t) => (setProgress(d / t), setStatus(`cameras and static renderings: window ${d} of ${t}`)));
+    state.analysis = await inference.analyse(clip, (d, t) => (setProgress(d / t), setStatus(`${what}: step ${d} of ${t}`)));
     state.timings.analyse = performance.now() - t0;
     badge();
     showFrames();
@@ -382,7 +407,8 @@ function setupInputs() {
     });
   });
   $("modelPick").addEventListener("change", (e) => {
-    if ((e.target as HTMLSelectElement).value === "shipped") void guarded(loadShippedModel);
+    const v = (e.target as HTMLSelectElement).value;
+    if (SHIPPED.includes(v)) void guarded(() => loadShippedModel(v));
   });
   $("run").addEventListener("click", () => void run());
   $("pathInterp").addEventListener("click", () => void guarded(() => renderPath("interpolate")));
@@ -402,7 +428,9 @@ async function boot() {
     await startDevice();
     badge();
     setStatus("loading the shipped model…");
-    await loadShippedModel();
+    const file = SHIPPED.find((f) => f === `${params.get("model")}.safetensors`) ?? SHIPPED[0]!;
+    ($("modelPick") as HTMLSelectElement).value = file;
+    await loadShippedModel(file);
     state.phase = "ready";
     const scene = params.get("scene");
     if (scene?.startsWith("synth:")) useSynth(Number(scene.slice(6)));

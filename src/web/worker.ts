@@ -1,15 +1,19 @@
 /**
  * The viewer's inference worker: the array engine, the model and its jitted forward live here, off the page's
  * thread, so the page stays responsive while the model compiles and runs (jax-js starts its own wasm threads from
- * here when the page is cross-origin isolated). Requests and replies are in src/web/protocol.ts.
+ * here when the page is cross-origin isolated). The frozen backbone the motion estimator reads is fetched from the
+ * page's assets the first time a model with an estimator runs (src/web/backbone.ts). Requests and replies are in
+ * src/web/protocol.ts.
  */
 import { startEngine } from "../engine/backend.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import { dispose } from "../engine/params.ts";
 import { loadModelBytes } from "../model/load.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
+import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import type { ClipEstimate } from "../pipeline/novelViews.ts";
 import { makeSession, type Session } from "./analysis.ts";
+import { loadPageBackbone } from "./backbone.ts";
 import type { Reply, Request } from "./protocol.ts";
 
 type Scope = { postMessage(m: Reply, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<Request>) => void) | null };
@@ -17,6 +21,16 @@ const scope = globalThis as unknown as Scope;
 
 let model: { params: RayZerParams; session: Session } | null = null;
 let estimate: ClipEstimate | null = null;
+let backbone: Promise<FeatureExtractor> | null = null;
+
+/** The backbone, loaded once for all models (a failed load is retried on the next clip). */
+function getBackbone(): Promise<FeatureExtractor> {
+  backbone ??= loadPageBackbone().catch((err: unknown) => {
+    backbone = null;
+    throw err;
+  });
+  return backbone;
+}
 
 async function startDevice(want: string | null): Promise<{ device: "webgpu" | "wasm"; threads: number }> {
   const nav = navigator as Navigator & { gpu?: unknown };
@@ -45,7 +59,7 @@ async function handle(req: Request): Promise<void> {
         model.session.dispose();
         dispose(model.params);
       }
-      model = { params: loaded.params, session: makeSession(loaded.params, loaded.meta.model) };
+      model = { params: loaded.params, session: makeSession(loaded.params, loaded.meta.model, getBackbone) };
       estimate = null;
       scope.postMessage({ id: req.id, kind: "ok", value: loaded.meta });
       return;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { grad, numpy as np, type Array as JArray } from "@jax-js/jax";
 import { engine, values } from "../helpers/engine.ts";
-import { loadMobilenetV2, loadNsfwjsMobilenetFiles, MOBILENET_TAPS, type FeatureExtractor } from "../../src/features/mobilenetV2.ts";
+import { loadMobilenetV2, loadNsfwjsMobilenetFiles, mobilenetV2FromFiles, MOBILENET_TAPS, type FeatureExtractor } from "../../src/features/mobilenetV2.ts";
 import { decodeTfjsWeights } from "../../src/features/tfjsWeights.ts";
 import { buildKerasGraph } from "../../src/features/kerasGraph.ts";
 import { readClip } from "../../src/data/readers/index.ts";
@@ -68,6 +68,36 @@ describe("bundled MobileNetV2 (nsfwjs) in our engine", () => {
       const an = g.reduce((s, gi, i) => s + gi * d[i]!, 0);
       assert.ok(Math.abs(fd - an) <= 0.02 * Math.abs(an) + 0.05, `direction ${k}: finite difference ${fd} vs gradient ${an}`);
     }
+  });
+
+  it("builds from bytes alone, as the browser viewer does: model.json as JSON text, the shard's bytes, no Buffer", async () => {
+    const { modelJson, shard } = await loadNsfwjsMobilenetFiles();
+    // what the page fetches: the JSON text and a fresh copy of the bytes; Node's Buffer is hidden while it builds
+    const text = new TextEncoder().encode(JSON.stringify(modelJson));
+    const bytes = new Uint8Array(shard);
+    const saved = globalThis.Buffer;
+    let page: FeatureExtractor;
+    try {
+      (globalThis as { Buffer?: unknown }).Buffer = undefined;
+      page = mobilenetV2FromFiles({ modelJson: JSON.parse(new TextDecoder().decode(text)) as typeof modelJson, shard: bytes }, "assets/mobilenet_v2.json");
+    } finally {
+      globalThis.Buffer = saved;
+    }
+    const rng = makeRng(11);
+    const S = 32;
+    const img = Float32Array.from({ length: 3 * S * S }, () => rng.next());
+    const tap = MOBILENET_TAPS.stride4;
+    const ours = await values(page.extract(np.array(img).reshape([1, 3, S, S]), [tap]).get(tap)!);
+    const node = await values(fx.extract(np.array(img).reshape([1, 3, S, S]), [tap]).get(tap)!);
+    page.dispose();
+    assert.equal(ours.length, 24 * 8 * 8);
+    assert.ok(Math.max(...node.map(Math.abs)) > 0.5, "the features are not zero");
+    assert.deepEqual(ours, node, "bitwise the features of the Node loader");
+    // a file that is not a tfjs model.json is one line naming it
+    assert.throws(
+      () => mobilenetV2FromFiles({ modelJson: { modelTopology: null, weightsManifest: [] }, shard: bytes }, "assets/x.json"),
+      (e: unknown) => e instanceof WildrayzerError && e.message === "assets/x.json: not a tfjs model.json (expected modelTopology and weightsManifest)",
+    );
   });
 
   it("refuses sizes that are not a multiple of 16", () => {

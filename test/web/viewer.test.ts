@@ -1,10 +1,13 @@
 /**
  * The browser viewer in a real browser (headless Chromium): `wildrayzer view`'s build, served by its static server,
- * loads with no console error, runs the shipped model on a built-in scene on the wasm backend, and what it shows
- * equals Node's results for the same input: the estimated cameras and the novel views of `renderNovelViews` (what
- * `wildrayzer render` writes), the rendering residual of a frame computed here by hand from the jitted forward,
- * and the overlay pixels. Screenshots: the page is not blank, the novel-view canvas shows Node's image, the
- * overlay is red where Node's residual is high, and the 3-D view has drawn the frusta.
+ * loads with no console error, runs the shipped WildRayZer (models/wildrayzer-small.safetensors, the page's default)
+ * on a built-in scene on the wasm backend, and what it shows equals Node's results for the same input: the
+ * estimated cameras and the novel views of `renderNovelViews` (what `wildrayzer render` writes), the motion
+ * probabilities and masks of `clipMotionMasks` (what `wildrayzer masks --estimator` runs, with Node's MobileNetV2
+ * loader), the rendering residual of a frame computed here by hand from the jitted forward, and the overlay
+ * pixels. Screenshots: the page is not blank, the novel-view canvas shows Node's image, the overlay is red exactly
+ * where Node's mask is, and the 3-D view has drawn the frusta. Then the shipped stage-1 model (no motion estimator):
+ * its overlay is the rendering residual Node computes, labelled as a residual, not masks.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -19,9 +22,12 @@ import { findFfmpeg } from "../../src/data/readers/ffmpeg.ts";
 import { engine } from "../helpers/engine.ts";
 import { launchChromium, noChromium } from "../helpers/browser.ts";
 import { buildViewer, serveStatic } from "../../src/cli/view.ts";
-import { DEFAULT_MODEL, loadModel } from "../../src/model/loadFile.ts";
+import { DEFAULT_MODEL, DEFAULT_WILDRAYZER, loadModel } from "../../src/model/loadFile.ts";
+import { loadMobilenetV2 } from "../../src/features/mobilenetV2.ts";
 import { renderNovelViews, type RenderOutput } from "../../src/pipeline/novelViews.ts";
 import { makeForward } from "../../src/pipeline/forward.ts";
+import { clipMotionMasks } from "../../src/pipeline/motion.ts";
+import { MASK_TAP } from "../../src/pipeline/pseudoLabels.ts";
 import { maskWindows } from "../../src/pipeline/windows.ts";
 import { builtInScene, makeSession, residualRamp, residualRgba, type Analysis } from "../../src/web/analysis.ts";
 import type { SynthScene } from "../../src/data/synth/index.ts";
@@ -36,9 +42,52 @@ type PageResult = {
   cameras: { c2w: number[]; fxfycxcy: number[] }[];
   novel: number[][];
   residuals: (number[] | null)[];
+  probabilities: number[][] | null;
+  masks: number[][] | null;
   overlayAlpha: (number[] | null)[];
+  overlayKinds: (string | null)[];
+  overlayLabel: string;
   badge: string;
 };
+
+/** What the page holds and draws once a run is done (evaluated in the page). */
+function readPage(): PageResult {
+  type S = {
+    phase: string;
+    error?: string;
+    device: string;
+    analysis: {
+      estimate: { cameras: { c2w: number[]; fxfycxcy: number[] }[] };
+      residuals: (Float32Array | undefined)[];
+      motion?: { probabilities: Float32Array[]; masks: Uint8Array[] };
+    };
+    path: { images: Float32Array[] };
+  };
+  const s = (globalThis as unknown as { wrzViewer: S }).wrzViewer;
+  const tiles = Array.from(document.querySelectorAll<HTMLDivElement>("#frames .tile")).map((t) => t.querySelector<HTMLCanvasElement>("canvas.overlay"));
+  const motion = s.analysis?.motion;
+  return {
+    phase: s.phase,
+    error: s.error,
+    device: s.device,
+    cameras: s.analysis?.estimate.cameras ?? [],
+    novel: (s.path?.images ?? []).map((a) => Array.from(a)),
+    residuals: (s.analysis?.residuals ?? []).map((r) => (r ? Array.from(r) : null)),
+    probabilities: motion ? motion.probabilities.map((p) => Array.from(p)) : null,
+    masks: motion ? motion.masks.map((m) => Array.from(m)) : null,
+    overlayAlpha: tiles.map((o) => {
+      if (!o) return null;
+      const d = o.getContext("2d")!.getImageData(0, 0, o.width, o.height).data;
+      return Array.from({ length: d.length / 4 }, (_, i) => d[4 * i + 3]!);
+    }),
+    overlayKinds: tiles.map((o) => (o ? o.className : null)),
+    overlayLabel: document.getElementById("overlayLabel")!.textContent ?? "",
+    badge: document.getElementById("badge")!.textContent ?? "",
+  };
+}
+
+/** Tolerance on the page's motion probabilities against Node's. */
+const PROB_TOL = 1e-3;
 
 describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () => {
   let server: Server;
@@ -50,6 +99,7 @@ describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () =>
   let scene: SynthScene;
   let node: RenderOutput;
   let nodeAnalysis: Analysis;
+  let nodeMotion: { masks: Uint8Array[]; probabilities: Float32Array[] };
   let handResidual: Float32Array;
   let handFrame: number;
 
@@ -67,39 +117,19 @@ describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () =>
     page.on("requestfailed", (r) => problems.push(`request: ${r.url()} ${r.failure()?.errorText}`));
     await page.goto(`${url}?scene=synth:${SEED}&device=wasm&run=1&frames=${FRAMES}`);
     await page.waitForFunction(() => ["done", "error"].includes((globalThis as { wrzViewer?: { phase: string } }).wrzViewer?.phase ?? ""), { timeout: 60_000 });
-    got = await page.evaluate(() => {
-      type S = {
-        phase: string;
-        error?: string;
-        device: string;
-        analysis: { estimate: { cameras: { c2w: number[]; fxfycxcy: number[] }[] }; residuals: (Float32Array | undefined)[] };
-        path: { images: Float32Array[] };
-      };
-      const s = (globalThis as unknown as { wrzViewer: S }).wrzViewer;
-      const overlays = Array.from(document.querySelectorAll<HTMLDivElement>("#frames .tile")).map((t) => {
-        const o = t.querySelector<HTMLCanvasElement>("canvas.overlay");
-        if (!o) return null;
-        const d = o.getContext("2d")!.getImageData(0, 0, o.width, o.height).data;
-        return Array.from({ length: d.length / 4 }, (_, i) => d[4 * i + 3]!);
-      });
-      return {
-        phase: s.phase,
-        error: s.error,
-        device: s.device,
-        cameras: s.analysis?.estimate.cameras ?? [],
-        novel: (s.path?.images ?? []).map((a) => Array.from(a)),
-        residuals: (s.analysis?.residuals ?? []).map((r) => (r ? Array.from(r) : null)),
-        overlayAlpha: overlays,
-        badge: document.getElementById("badge")!.textContent ?? "",
-      };
-    });
+    got = await page.evaluate(readPage);
 
     // Node, on the same input
     await engine();
-    const { params, meta } = loadModel(DEFAULT_MODEL);
+    const { params, meta } = loadModel(DEFAULT_WILDRAYZER);
     scene = builtInScene(SEED, meta);
     node = await renderNovelViews(params, meta.model, scene, { path: "interpolate", frames: FRAMES });
-    const session = makeSession(params, meta.model);
+    const fx = await loadMobilenetV2();
+    nodeMotion = await clipMotionMasks(params, meta.model, scene, fx, MASK_TAP);
+    fx.dispose();
+    // the stage-1 model (no motion estimator) for the residual panel, later in this file
+    const stage1 = loadModel(DEFAULT_MODEL);
+    const session = makeSession(stage1.params, stage1.meta.model);
     nodeAnalysis = await session.analyse(scene);
     session.dispose();
     // one frame's residual by hand: the first window, its first target
@@ -125,7 +155,7 @@ describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () =>
     assert.deepEqual(problems, [], "no console errors, page errors or failed requests");
     assert.equal(got.phase, "done", `viewer finished (error: ${got.error})`);
     assert.equal(got.device, "wasm");
-    assert.match(got.badge, /^wasm · \d+ threads? · cameras \+ residuals [\d.]+ (ms|s) · path [\d.]+ (ms|s)$/);
+    assert.match(got.badge, /^wasm · \d+ threads? · cameras \+ masks [\d.]+ (ms|s) · path [\d.]+ (ms|s)$/);
   });
 
   it("estimates the same cameras as Node", () => {
@@ -149,26 +179,46 @@ describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () =>
     assert.ok(Math.sqrt(im.reduce((a, b) => a + (b - mean) ** 2, 0) / im.length) > 0.02, "the novel view has structure");
   });
 
-  it("shows the rendering residual Node computes, and the overlay drawn from it", () => {
+  it("computes Node's motion probabilities and masks in the page (clipMotionMasks, the backbone from the page's assets)", () => {
+    assert.ok(got.probabilities && got.masks, "the page has the motion estimator's output");
+    assert.equal(got.probabilities.length, scene.frames.length);
+    let worst = 0;
+    let moving = 0;
+    let mismatched = 0;
+    got.probabilities.forEach((p, f) => {
+      const want = nodeMotion.probabilities[f]!;
+      assert.equal(p.length, scene.h * scene.w);
+      p.forEach((q, i) => (worst = Math.max(worst, Math.abs(q - want[i]!))));
+      got.masks![f]!.forEach((m, i) => {
+        moving += nodeMotion.masks[f]![i]!;
+        // a pixel within the tolerance of the threshold may fall either side of it
+        if (m !== nodeMotion.masks[f]![i]! && Math.abs(want[i]! - 0.5) > PROB_TOL) mismatched++;
+      });
+    });
+    assert.ok(worst <= PROB_TOL, `motion probabilities differ from Node's by up to ${worst}`);
+    assert.equal(mismatched, 0, "masks equal Node's away from the threshold");
+    const pixels = scene.frames.length * scene.h * scene.w;
+    assert.ok(moving > 0.01 * pixels && moving < 0.5 * pixels, `Node's masks mark some pixels, not all: ${moving} of ${pixels}`);
+    // the page still computes each frame's rendering residual: one frame's equals the hand computation
     const res = got.residuals[handFrame]!;
     const worstHand = Math.max(...res.map((v, i) => Math.abs(v - handResidual[i]!)));
     assert.ok(worstHand < 2e-3, `frame ${handFrame}'s residual differs from the hand computation by ${worstHand}`);
-    const ramp = residualRamp(nodeAnalysis.residuals);
-    let worst = 0;
-    let drawn = 0;
-    got.overlayAlpha.forEach((alpha, f) => {
-      const r = nodeAnalysis.residuals[f];
-      assert.equal(alpha === null, r === undefined, `frame ${f}: an overlay exactly where Node has a rendering`);
-      if (!alpha || !r) return;
-      const want = residualRgba(r, scene.h, scene.w, ramp);
-      alpha.forEach((a, i) => (worst = Math.max(worst, Math.abs(a - want[4 * i + 3]!))));
-      drawn++;
-    });
-    assert.equal(drawn, scene.frames.length, "every frame has a residual");
-    assert.ok(worst <= 3, `overlay alpha differs from Node's by ${worst} / 255`);
   });
 
-  it("screenshots: a full page, Node's novel view on screen, red where Node's residual is high, frusta drawn", async () => {
+  it("draws Node's masks over the frames, labelled as the motion estimator's", () => {
+    assert.equal(got.overlayLabel, "motion masks: motion estimator (wildrayzer-small)");
+    assert.deepEqual(got.overlayKinds, scene.frames.map(() => "overlay mask"), "every frame has a mask overlay");
+    let wrong = 0;
+    got.overlayAlpha.forEach((alpha, f) => {
+      alpha!.forEach((a, i) => {
+        const near = Math.abs(nodeMotion.probabilities[f]![i]! - 0.5) <= PROB_TOL;
+        if (!near && a !== (nodeMotion.masks[f]![i] ? 180 : 0)) wrong++;
+      });
+    });
+    assert.equal(wrong, 0, "overlay opaque (180) exactly on Node's mask pixels, clear elsewhere");
+  });
+
+  it("screenshots: a full page, Node's novel view on screen, red where Node's mask is, frusta drawn", async () => {
     const shot = await sharp(await page.screenshot({ fullPage: true })).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     const lum = Array.from({ length: shot.info.width * shot.info.height }, (_, i) => shot.data[3 * i]! + shot.data[3 * i + 1]! + shot.data[3 * i + 2]!);
     const m = lum.reduce((a, b) => a + b, 0) / lum.length;
@@ -182,18 +232,20 @@ describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () =>
     for (let i = 0; i < h * w; i++) for (let c = 0; c < 3; c++) err += Math.abs(novel[3 * i + c]! / 255 - n0[c * h * w + i]!);
     assert.ok(err / (3 * h * w) < 0.02, `on-screen novel view differs from Node's by ${err / (3 * h * w)} on average`);
 
-    // the frame tile with the strongest residual: its screenshot is reddest where Node's overlay is most opaque
-    const ramp = residualRamp(nodeAnalysis.residuals);
-    const f = handFrame;
-    const alpha = residualRgba(nodeAnalysis.residuals[f]!, h, w, ramp).filter((_, i) => i % 4 === 3);
+    // the frame with the largest Node mask: its tile on screen is red on the mask, not off it
+    const area = nodeMotion.masks.map((k) => k.reduce((a, b) => a + b, 0));
+    const f = area.indexOf(Math.max(...area));
+    const mask = nodeMotion.masks[f]!;
     const tiles = await page.$$("#frames .tile canvas.overlay");
     const tile = await sharp(await tiles[f]!.screenshot()).resize(w, h, { kernel: "nearest" }).removeAlpha().raw().toBuffer();
     const redness = Array.from({ length: h * w }, (_, i) => tile[3 * i]! - (tile[3 * i + 1]! + tile[3 * i + 2]!) / 2);
-    const hot = redness.map((_, i) => i).filter((i) => alpha[i]! > 150);
-    const cold = redness.map((_, i) => i).filter((i) => alpha[i]! === 0);
-    assert.ok(hot.length > 0 && cold.length > 0, "the frame has both clear and opaque overlay pixels");
+    const on = redness.map((_, i) => i).filter((i) => mask[i] === 1);
+    const off = redness.map((_, i) => i).filter((i) => mask[i] === 0);
+    assert.ok(on.length > 0 && off.length > 0, `frame ${f} has moving and static pixels`);
     const mean = (ix: number[]) => ix.reduce((a, i) => a + redness[i]!, 0) / ix.length;
-    assert.ok(mean(hot) > mean(cold) + 60, `screenshot redness: ${mean(hot).toFixed(0)} where Node's residual is high, ${mean(cold).toFixed(0)} where it is low`);
+    assert.ok(mean(on) > mean(off) + 80, `screenshot redness: ${mean(on).toFixed(0)} on Node's mask, ${mean(off).toFixed(0)} off it`);
+    const redOn = on.filter((i) => redness[i]! > 100).length;
+    assert.ok(redOn >= 0.9 * on.length, `${redOn} of ${on.length} mask pixels are red on screen`);
 
     // the 3-D view drew orange (input) and blue (in-between) frusta
     const v3 = await sharp(await (await page.$("#view3d"))!.screenshot()).removeAlpha().raw().toBuffer();
@@ -205,6 +257,40 @@ describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () =>
       if (b > 180 && r < 130 && g > 120) blue++;
     }
     assert.ok(orange > 20 && blue > 20, `frusta drawn (orange ${orange} px, blue ${blue} px)`);
+  });
+
+  it("a model without a motion estimator (the shipped stage-1): its rendering residual, labelled as not masks", async () => {
+    await page.select("#modelPick", "small.safetensors");
+    await page.waitForFunction(() => {
+      const s = (globalThis as { wrzViewer?: { phase: string; model?: { name: string } } }).wrzViewer;
+      return s?.model?.name === "models/small.safetensors" && s.phase !== "running";
+    }, { timeout: 20_000 });
+    await page.click("#run");
+    await page.waitForFunction(() => {
+      const s = (globalThis as { wrzViewer?: { phase: string; analysis?: unknown } }).wrzViewer;
+      return (s?.phase === "done" || s?.phase === "error") && s.analysis !== undefined;
+    }, { timeout: 60_000 });
+    const r = await page.evaluate(readPage);
+    assert.equal(r.phase, "done", `viewer finished (error: ${r.error})`);
+    assert.equal(r.masks, null, "no motion masks from a model without an estimator");
+    assert.match(r.overlayLabel, /^rendering residual \(.*not masks\)$/);
+    assert.match(r.badge, / · cameras \+ residuals [\d.]+ (ms|s) · /);
+    assert.match(await page.$eval("#overlayNote", (el) => el.textContent ?? ""), /not motion masks/);
+    const ramp = residualRamp(nodeAnalysis.residuals);
+    let worst = 0;
+    let drawn = 0;
+    r.overlayAlpha.forEach((alpha, f) => {
+      const res = nodeAnalysis.residuals[f];
+      assert.equal(alpha === null, res === undefined, `frame ${f}: an overlay exactly where Node has a rendering`);
+      if (!alpha || !res) return;
+      assert.equal(r.overlayKinds[f], "overlay residual");
+      const want = residualRgba(res, scene.h, scene.w, ramp);
+      alpha.forEach((a, i) => (worst = Math.max(worst, Math.abs(a - want[4 * i + 3]!))));
+      drawn++;
+    });
+    assert.equal(drawn, scene.frames.length, "every frame has a residual");
+    assert.ok(worst <= 3, `overlay alpha differs from Node's by ${worst} / 255`);
+    assert.deepEqual(problems, [], "no console errors");
   });
 
   it("decodes a dropped video in the page: 24 frames at evenly spaced times", async () => {

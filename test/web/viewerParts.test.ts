@@ -1,11 +1,12 @@
 /**
  * The viewer's pure parts, by hand: the dragged path's cameras (the pad's unit circle is the pipeline's orbit),
- * stroke resampling, the rendering residual and its overlay ramp, frame helpers, and frustum geometry.
+ * stroke resampling, the rendering residual and its overlay ramp, the mask overlay and its label, frame helpers,
+ * and frustum geometry.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { dragPath, padCamera, resampleStroke } from "../../src/web/path.ts";
-import { renderingResidual, residualRamp, residualRgba } from "../../src/web/analysis.ts";
+import { maskRgba, modelShortName, overlayLabel, renderingResidual, residualRamp, residualRgba } from "../../src/web/analysis.ts";
 import { pickEven, planarToRgba, rgbaToPlanar } from "../../src/web/frames.ts";
 import { frustumSegments } from "../../src/web/view3d.ts";
 import { orbitPath } from "../../src/pipeline/novelViews.ts";
@@ -66,6 +67,19 @@ describe("rendering residual and overlay", () => {
     const px = residualRgba(Float32Array.from([0.2, 0.5, 0.74, 0.98, 2]), 1, 5, ramp);
     assert.deepEqual(Array.from(px), [255, 220, 0, 0, 255, 220, 0, 0, 255, 110, 0, 115, 255, 0, 0, 230, 255, 0, 0, 230]);
     assert.deepEqual(residualRamp([]), { lo: 0, hi: 1 });
+  });
+});
+
+describe("mask overlay", () => {
+  it("paints moving pixels red at 180/255, leaves the rest clear", () => {
+    assert.deepEqual(Array.from(maskRgba(Uint8Array.from([0, 1, 1, 0]), 2, 2)), [0, 0, 0, 0, 255, 32, 32, 180, 255, 32, 32, 180, 0, 0, 0, 0]);
+  });
+
+  it("says which estimator drew the masks, or that a residual is not masks", () => {
+    assert.equal(modelShortName("models/wildrayzer-small.safetensors"), "wildrayzer-small");
+    assert.equal(modelShortName("C:\\m\\Mine.SAFETENSORS"), "Mine");
+    assert.equal(overlayLabel("models/wildrayzer-small.safetensors", true), "motion masks: motion estimator (wildrayzer-small)");
+    assert.equal(overlayLabel("models/small.safetensors", false), "rendering residual (this model has no motion estimator: not masks)");
   });
 });
 

@@ -16,7 +16,7 @@ import { dispose } from "../engine/params.ts";
 import { HELD_OUT_SEED_START, SynthConfigSchema, type SynthConfig } from "../data/config.ts";
 import type { Clip } from "../data/clip.ts";
 import { readClips } from "../data/readers/index.ts";
-import { clipWindows } from "../data/sampling.ts";
+import { clipSamples as windowSamples } from "../data/sampling.ts";
 import { evaluateStage1, type EvalOptions, type EvalReport, type TokenMaskSource } from "../eval/evaluate.ts";
 import { loadMobilenetV2 } from "../features/mobilenetV2.ts";
 import { Option } from "commander";
@@ -55,17 +55,11 @@ async function readEvalClips(dir: string, flags: ClipFlags, size: number): Promi
 
 /** The evaluation samples of real clips: windows of the model's views, inputs at the ends (src/data/sampling.ts). */
 export function clipSamples(clips: readonly Clip[], model: ModelConfig): NonNullable<EvalOptions["samples"]> {
-  const scenes: Clip[] = [];
-  const orders: number[][] = [];
   for (const clip of clips) {
     if (clip.frames.length < model.views)
       throw new WildrayzerError(`${clip.source}: ${clip.frames.length} frames, the model needs at least ${model.views} (${model.inputViews} inputs + ${model.views - model.inputViews} targets)`);
-    for (const w of clipWindows(clip.frames.length, model.views)) {
-      scenes.push(clip);
-      orders.push([...w.inputs, ...w.targets]);
-    }
   }
-  return { scenes, orders };
+  return windowSamples(clips, model.views);
 }
 
 function positiveInt(name: string, v: string): number {

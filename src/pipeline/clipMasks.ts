@@ -10,6 +10,7 @@
  * on: those masks are the least reliable). A frame keeps the mask of the first window that made one.
  */
 import { sceneLabel } from "../data/clip.ts";
+import { packImages, windowOrder } from "../data/sampling.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import type { Scene } from "../data/scene.ts";
 import type { ModelConfig } from "../model/config.ts";
@@ -50,9 +51,7 @@ export async function clipPseudoMasks(
   const out: WindowMasks[] = [];
   try {
     for (const [i, win] of windows.entries()) {
-      const order = [...win.inputs, ...win.targets];
-      const x = new Float32Array(v * img);
-      order.forEach((f, j) => x.set(clip.frames[f]!.image, j * img));
+      const x = packImages(clip, windowOrder(win)); // [v, 3, h, w]
       const { renders: r } = await forward.estimate(params, x, [1, v, 3, h, w]);
       const renders = win.targets.map((_, j) => r.slice(j * img, (j + 1) * img));
       const targets = win.targets.map((f) => clip.frames[f]!.image);

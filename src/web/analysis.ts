@@ -8,7 +8,7 @@
 import type { Camera } from "../geometry/cameras.ts";
 import type { Scene } from "../data/scene.ts";
 import { generateScene, type SynthScene } from "../data/synth/index.ts";
-import { clipWindows } from "../data/sampling.ts";
+import { clipWindows, packImages, windowOrder } from "../data/sampling.ts";
 import type { ModelFileMeta } from "../model/load.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
@@ -120,9 +120,7 @@ export function makeSession(params: RayZerParams, model: ModelConfig, backbone?:
       onProgress?.(1, total);
       const renders: (Float32Array | undefined)[] = new Array(scene.frames.length).fill(undefined);
       for (const [i, win] of windows.entries()) {
-        const order = [...win.inputs, ...win.targets];
-        const x = new Float32Array(v * img);
-        order.forEach((f, j) => x.set(scene.frames[f]!.image, j * img));
+        const x = packImages(scene, windowOrder(win)); // [v, 3, h, w]
         const { renders: r } = await forward.estimate(params, x, [1, v, 3, h, w]);
         win.targets.forEach((f, j) => (renders[f] ??= r.slice(j * img, (j + 1) * img)));
         onProgress?.(i + 2, total);

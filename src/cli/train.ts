@@ -80,7 +80,12 @@ export function registerTrain(program: Command, globals: () => GlobalOptions): v
       if (stage !== 3 && flags.masks !== MASKED_DEFAULTS.masks) throw new WildrayzerError("--masks: a stage-3 option");
       let run;
       if (stage === 2 || stage === 3) {
-        if (!flags.from) throw new WildrayzerError(`train --stage ${stage}: say which model to start from with --from FILE (e.g. --from ${stage === 2 ? "models/small.safetensors" : "models/wildrayzer-small.safetensors"})`);
+        if (!flags.from)
+          throw new WildrayzerError(
+            stage === 2
+              ? "train --stage 2: say which stage-1 model to freeze with --from FILE (e.g. --from models/small.safetensors)"
+              : "train --stage 3: say which stage-2 model to continue with --from FILE (e.g. --from runs/stage2/checkpoint.safetensors)",
+          );
         const from = resolve(flags.from);
         const { meta } = readModelFile(from);
         if (stage === 2) run = resolveStage2Run(from, meta.model, meta.data, { labels: flags.labels, features: flags.features, featureChannels: MASK_TAP_CHANNELS, overrides });

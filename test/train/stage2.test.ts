@@ -80,7 +80,7 @@ describe("stage 2: motion-estimator distillation", () => {
       [["train", "--stage", "2", "--from", join(dir, "nope.safetensors"), "--out", join(dir, "x")], /nope\.safetensors: file not found/],
       [["train", "--stage", "2", "--from", join(dir, "frozen", CHECKPOINT_FILE), "--out", join(dir, "x")], /already has a motion estimator/],
       [["train", "--stage", "2", "--from", stage1, "--pose-warmup", "10", "--out", join(dir, "x")], /--pose-warmup: a stage-1 option/],
-      [["train", "--from", stage1, "--preset", "tiny", "--out", join(dir, "x")], /--from: a stage-2 option/],
+      [["train", "--from", stage1, "--preset", "tiny", "--out", join(dir, "x")], /--from: a stage-2 and stage-3 option/],
     ];
     for (const [args, re] of cases) {
       const r = await runCli(args);

@@ -1,0 +1,75 @@
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { random } from "@jax-js/jax";
+import { engine } from "../helpers/engine.ts";
+import { dispose } from "../../src/engine/params.ts";
+import { WildrayzerError } from "../../src/engine/errors.ts";
+import { MODEL_PRESETS, type ModelConfig } from "../../src/model/config.ts";
+import { MOTION_PRESETS } from "../../src/model/motionConfig.ts";
+import { initRayZer } from "../../src/model/rayzer.ts";
+import { describeTokenMasks, droppedFraction, inputKeep, masksByDefault, resolveTokenMasks, tokenMaskRuntime, tokenMasksFor } from "../../src/pipeline/maskedInputs.ts";
+
+before(engine);
+
+const base: ModelConfig = MODEL_PRESETS.tiny;
+const withMotion: ModelConfig = { ...base, motion: { ...MOTION_PRESETS.tiny, tokenWidth: base.d, patch: base.patch } };
+
+describe("the stage rule", () => {
+  it("masks by default only a stage-3 model with a motion estimator; --token-masks overrides; motion without an estimator is a user error", () => {
+    const plain = initRayZer(random.key(1), base);
+    const wild = initRayZer(random.key(1), withMotion);
+    assert.equal(masksByDefault(3, wild, withMotion), true);
+    assert.equal(masksByDefault(2, wild, withMotion), false, "a stage-2 renderer never saw masked tokens");
+    assert.equal(masksByDefault(1, wild, withMotion), false);
+    assert.equal(masksByDefault(3, plain, base), false, "no estimator, no masks");
+    assert.equal(resolveTokenMasks(undefined, 3, wild, withMotion, "m.safetensors"), "motion");
+    assert.equal(resolveTokenMasks(undefined, 2, wild, withMotion, "m.safetensors"), "none");
+    assert.equal(resolveTokenMasks("none", 3, wild, withMotion, "m.safetensors"), "none");
+    assert.equal(resolveTokenMasks("motion", 2, wild, withMotion, "m.safetensors"), "motion");
+    assert.throws(
+      () => resolveTokenMasks("motion", 3, plain, base, "m.safetensors"),
+      (e: unknown) => e instanceof WildrayzerError && /^--token-masks motion: m\.safetensors has no motion estimator/.test(e.message),
+    );
+    assert.equal(describeTokenMasks("motion", undefined, 3, 0.25), "input tokens masked by the motion estimator (the stage-3 default, 25.0 % of the input tokens replaced)");
+    assert.equal(describeTokenMasks("none", undefined, 2), "input tokens not masked (the stage-2 default)");
+    assert.equal(describeTokenMasks("none", "none", 3), "input tokens not masked (--token-masks)");
+    dispose([plain, wild]);
+  });
+  it("a noise-token model masks on jax (ONNX exports zeros only); otherwise the runtime asked for", () => {
+    assert.equal(tokenMaskRuntime({ ...base, maskedTokens: "noiseToken" }, true, "onnx"), "jax");
+    assert.equal(tokenMaskRuntime({ ...base, maskedTokens: "noiseToken" }, false, "onnx"), "onnx");
+    assert.equal(tokenMaskRuntime({ ...base, maskedTokens: "zero" }, true, "onnx"), "onnx");
+  });
+});
+
+describe("input keep-masks", () => {
+  // 8×8 views, patch 4 → 4 tokens per view; the top-left patch of some views moves: `count` of its 16 pixels
+  const cfg: ModelConfig = { ...base, imageSize: 8, patch: 4, views: 4, inputViews: 2 };
+  const [b, v, h, w] = [2, 4, 8, 8];
+  const maps = new Float32Array(b * v * h * w);
+  const moving: [number, number, number][] = [[0, 1, 1], [0, 2, 4], [1, 0, 2], [1, 3, 16]]; // [sample, view, count]
+  for (const [i, j, count] of moving) for (let p = 0; p < count; p++) maps[(i * v + j) * 64 + Math.floor(p / 4) * 8 + (p % 4)] = 1;
+  it("pools the input views' maps per patch (fraction > 0.1 dropped): the first k views, or the gcd split's inputs", () => {
+    // first split, inputs views 0, 1: sample 0 → 0 and 1/16 (kept); sample 1 → 2/16 (dropped) and 0
+    const first = inputKeep(maps, cfg, [b, v, 3, h, w]);
+    assert.deepEqual([...first], [1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]);
+    // gcd split with k 2 of 4: inputs views 0 and 2 → sample 0: 0 and 4/16 (dropped); sample 1: 2/16 (dropped) and 0
+    const gcd = inputKeep(maps, { ...cfg, viewSplit: "gcd" }, [b, v, 3, h, w]);
+    assert.deepEqual([...gcd], [1, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1]);
+    const strict = inputKeep(maps, cfg, [b, v, 3, h, w], 0.2);
+    assert.deepEqual([...strict], new Array<number>(16).fill(1), "nothing above 0.2 in the first two views");
+    assert.equal(droppedFraction(first), 1 / 16);
+    assert.equal(droppedFraction(undefined), 0);
+  });
+  it("tokenMasksFor: oracle reads the batch's masks, none gives no keep-mask, motion without its pass is refused", async () => {
+    const host = { images: new Float32Array(b * v * 3 * h * w), shape: [b, v, 3, h, w] as [number, number, number, number, number], masks: maps };
+    const params = initRayZer(random.key(2), cfg);
+    const oracle = await tokenMasksFor("oracle", null, params, cfg, null, host);
+    assert.deepEqual([...oracle.keep!], [...inputKeep(maps, cfg, host.shape)]);
+    assert.equal(oracle.probs, null);
+    const none = await tokenMasksFor("none", null, params, cfg, null, host);
+    assert.equal(none.keep, undefined);
+    await assert.rejects(tokenMasksFor("motion", null, params, cfg, null, host), /need its pass and the feature extractor/);
+    dispose(params);
+  });
+});

@@ -86,7 +86,11 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
     } finally {
       dispose(params);
     }
-    const tokenText = describeTokenMasks(masks, flags.tokenMasks, meta.stage, masks === "motion" ? r.dropped : undefined);
+    // official weights load as stage 1 without their motion head (src/model/official.ts drops it): no masks to make
+    const tokenText =
+      official && masks === "none" && !flags.tokenMasks
+        ? "input tokens not masked (official weights load without their motion head)"
+        : describeTokenMasks(masks, flags.tokenMasks, meta.stage, masks === "motion" ? r.dropped : undefined);
     outDir.claim();
     const { h, w } = clip;
     const pngs = await Promise.all(r.images.map((im) => encodePng(im, h, w)));

@@ -9,52 +9,31 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { numpy as np, random } from "@jax-js/jax";
-import { engine, randValues } from "../helpers/engine.ts";
+import { engine } from "../helpers/engine.ts";
 import { runCli } from "../helpers/cli.ts";
-import { dispose, rebuild } from "../../src/engine/params.ts";
-import { initAdamW } from "../../src/engine/optim.ts";
+import { dispose } from "../../src/engine/params.ts";
 import { decodeSafetensors } from "../../src/engine/safetensors.ts";
 import { generateScene } from "../../src/data/synth/index.ts";
 import { writeScene } from "../../src/data/sceneIo.ts";
 import { readClip } from "../../src/data/readers/index.ts";
 import { loadMobilenetV2 } from "../../src/features/mobilenetV2.ts";
-import { MODEL_PRESETS, type ModelConfig } from "../../src/model/config.ts";
-import { MOTION_PRESETS } from "../../src/model/motionConfig.ts";
 import { tokenKeep } from "../../src/model/maskedTokens.ts";
-import { initRayZer } from "../../src/model/rayzer.ts";
 import { loadModel } from "../../src/model/loadFile.ts";
 import { makeForward } from "../../src/pipeline/forward.ts";
-import { MASK_TAP, MASK_TAP_CHANNELS } from "../../src/pipeline/maskTap.ts";
+import { MASK_TAP } from "../../src/pipeline/maskTap.ts";
 import { makeMotionPass, motionProbabilities } from "../../src/pipeline/motion.ts";
-import { saveCheckpoint } from "../../src/train/checkpoint.ts";
-import { RUN_PRESETS, type RunConfig } from "../../src/train/config.ts";
-import { saveUntrainedCheckpoint } from "../helpers/checkpoint.ts";
+import { RUN_PRESETS } from "../../src/train/config.ts";
+import { saveTinyWildrayzer, saveUntrainedCheckpoint } from "../helpers/checkpoint.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "wrz-render-masked-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const base = MODEL_PRESETS.tiny;
-const model: ModelConfig = { ...base, motion: { ...MOTION_PRESETS.tiny, featureChannels: MASK_TAP_CHANNELS, tokenWidth: base.d, patch: base.patch } };
-const run = { ...RUN_PRESETS.tiny, model } as RunConfig;
 const [stage3, stage2, stage1] = ["stage3.safetensors", "stage2.safetensors", "stage1.safetensors"].map((f) => join(dir, f)) as [string, string, string];
 const scene = join(dir, "scene");
 
 before(async () => {
   await engine();
-  // weights far from the init (else near-constant renders), and a motion head whose logits vary over the image
-  // (×30) around −4, so that some tokens of the inputs are dropped and others kept
-  const like = initRayZer(random.key(3), model);
-  let i = 0;
-  const params = rebuild(like, (name, leaf) => {
-    const x = leaf.ref.add(np.array(randValues(500 + i++, leaf.shape, -0.25, 0.25)).reshape(leaf.shape));
-    if (name === "motion.decoder.head.conv2.weight") return x.mul(30);
-    return name === "motion.decoder.head.conv2.bias" ? x.sub(4) : x;
-  });
-  dispose(like);
-  const state = { params, opt: initAdamW(params) };
-  await saveCheckpoint(stage3, state, { run, step: 5, stage: 3 });
-  await saveCheckpoint(stage2, state, { run, step: 5, stage: 2 });
-  dispose(state);
+  await saveTinyWildrayzer(stage3, 3);
+  await saveTinyWildrayzer(stage2, 2);
   await saveUntrainedCheckpoint(stage1, RUN_PRESETS.tiny, 3, 1);
   await writeScene(scene, generateScene(5, { ...RUN_PRESETS.tiny.data, frames: 6, movers: [1, 2] }));
 });
@@ -87,7 +66,8 @@ describe("render --token-masks", () => {
     const x = new Float32Array(4 * img);
     order.forEach((f, j) => x.set(clip.frames[f]!.image, j * img));
     const shape: [number, number, number, number, number] = [1, 4, 3, h, w];
-    const { params } = loadModel(stage3);
+    const { params, meta } = loadModel(stage3);
+    const model = meta.model;
     const fx = await loadMobilenetV2();
     const pass = makeMotionPass(model);
     const probs = await motionProbabilities(pass, params, model, fx, MASK_TAP, x, shape); // [4, h·w]
@@ -108,7 +88,7 @@ describe("render --token-masks", () => {
     dispose(params);
 
     assert.deepEqual([...masked.dump.get("tokens.keep")!.data], [...keep], "the keep-mask render used");
-    assert.deepEqual(masked.dump.get("tokens.keep")!.shape, [2, (32 / model.patch) ** 2]);
+    assert.deepEqual(masked.dump.get("tokens.keep")!.shape, [2, (32 / RUN_PRESETS.tiny.model.patch) ** 2]);
     assert.equal(masked.cams.tokenMasks.mode, "motion");
     assert.ok(Math.abs(masked.cams.tokenMasks.dropped - dropped) < 1e-12, `dropped ${masked.cams.tokenMasks.dropped} vs ${dropped}`);
     assert.match(masked.stdout, /input tokens masked by the motion estimator \(the stage-3 default, \d+\.\d % of the input tokens replaced\)/);

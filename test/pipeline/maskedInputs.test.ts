@@ -7,7 +7,20 @@ import { WildrayzerError } from "../../src/engine/errors.ts";
 import { MODEL_PRESETS, type ModelConfig } from "../../src/model/config.ts";
 import { MOTION_PRESETS } from "../../src/model/motionConfig.ts";
 import { initRayZer } from "../../src/model/rayzer.ts";
-import { describeTokenMasks, droppedFraction, inputKeep, masksByDefault, resolveTokenMasks, tokenMaskRuntime, tokenMasksFor } from "../../src/pipeline/maskedInputs.ts";
+import { describeTokenMasks, droppedFraction, inputKeep, makeInputMasker, masksByDefault, resolveTokenMasks, tokenMaskRuntime, tokenMasksFor } from "../../src/pipeline/maskedInputs.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateScene } from "../../src/data/synth/index.ts";
+import { RUN_PRESETS } from "../../src/train/config.ts";
+import { loadMobilenetV2 } from "../../src/features/mobilenetV2.ts";
+import { tokenKeep } from "../../src/model/maskedTokens.ts";
+import { loadModel } from "../../src/model/loadFile.ts";
+import { makeForward } from "../../src/pipeline/forward.ts";
+import { MASK_TAP } from "../../src/pipeline/maskTap.ts";
+import { makeMotionPass, motionProbabilities } from "../../src/pipeline/motion.ts";
+import { clipPseudoMasks, maskWindows } from "../../src/pipeline/clipMasks.ts";
+import { saveTinyWildrayzer } from "../helpers/checkpoint.ts";
 
 before(engine);
 
@@ -71,5 +84,53 @@ describe("input keep-masks", () => {
     assert.equal(none.keep, undefined);
     await assert.rejects(tokenMasksFor("motion", null, params, cfg, null, host), /need its pass and the feature extractor/);
     dispose(params);
+  });
+});
+
+describe("the masker in a rendering path", () => {
+  it("clipPseudoMasks with a masker renders every window from its inputs' masked tokens (by hand: probabilities → keep → forward)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wrz-masked-inputs-"));
+    try {
+      const file = join(dir, "s3.safetensors");
+      await saveTinyWildrayzer(file, 3);
+      const { params, meta } = loadModel(file);
+      const model = meta.model;
+      const scene = generateScene(5, { ...RUN_PRESETS.tiny.data, frames: 6, movers: [1, 2] });
+      const fx = await loadMobilenetV2();
+      const masker = makeInputMasker(params, model, fx);
+      const got = await clipPseudoMasks(params, model, scene, fx, MASK_TAP, { masker, runtime: "jax" });
+      const plain = await clipPseudoMasks(params, model, scene, fx, MASK_TAP, { runtime: "jax" });
+      masker.dispose();
+      const { h, w } = scene;
+      const img = 3 * h * w;
+      const pass = makeMotionPass(model);
+      const fwd = makeForward(model);
+      const windows = maskWindows(scene.frames.length, model.views);
+      assert.equal(got.windows.length, windows.length);
+      const drops: number[] = [];
+      for (const [i, win] of windows.entries()) {
+        const x = new Float32Array(model.views * img);
+        [...win.inputs, ...win.targets].forEach((f, j) => x.set(scene.frames[f]!.image, j * img));
+        const shape: [number, number, number, number, number] = [1, model.views, 3, h, w];
+        const probs = await motionProbabilities(pass, params, model, fx, MASK_TAP, x, shape);
+        const keep = tokenKeep(probs.subarray(0, 2 * h * w), 2, h, w, model.patch);
+        drops.push(droppedFraction(keep));
+        const { renders } = await fwd.estimate(params, x, shape, { keep });
+        win.targets.forEach((_, j) => {
+          const want = renders.subarray(j * img, (j + 1) * img);
+          const d = got.windows[i]!.renders[j]!.reduce((m, v, q) => Math.max(m, Math.abs(v - want[q]!)), 0);
+          assert.ok(d <= 1e-6, `window ${i} target ${j}: ${d} from the masked forward`);
+        });
+      }
+      const change = got.windows.flatMap((wm, i) => wm.renders.map((r, j) => r.reduce((m, v, q) => Math.max(m, Math.abs(v - plain.windows[i]!.renders[j]![q]!)), 0)));
+      assert.ok(Math.max(...change) > 1e-3, `masking changes the renders (${Math.max(...change)})`);
+      assert.ok(drops.some((d) => d > 0) && drops.every((d) => d < 1), `some tokens dropped in some window, never all (${drops})`);
+      pass.dispose();
+      fwd.dispose();
+      fx.dispose();
+      dispose(params);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -178,16 +178,17 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     const rendererText = flags.renderer === "warp"
       ? `the warp static renderer (${DEFAULT_WARP.neighbours} neighbours ${DEFAULT_WARP.spacing} frames apart, aligned by homographies, median) at ${w}×${h}`
       : `the RayZer of ${ckptLabel} as static renderer at ${model.imageSize}×${model.imageSize} (centre crop), enlarged to the frame`;
+    const replaced = tokenMasks === "motion" ? dropped.reduce((a, x) => a + x, 0) / Math.max(1, dropped.length) : 0;
     const tokenText =
       flags.renderer === "warp"
         ? "input tokens: not used (the warp renderer reads none)"
-        : describeTokenMasks(tokenMasks, flags.tokenMasks, meta.stage, tokenMasks === "motion" ? dropped.reduce((a, x) => a + x, 0) / Math.max(1, dropped.length) : undefined);
+        : describeTokenMasks(tokenMasks, flags.tokenMasks, meta.stage, tokenMasks === "motion" ? replaced : undefined);
     const verdict =
       `${input}: moving objects in ${moving} of ${frames.length} frames (mean ${(100 * meanCoverage).toFixed(1)} % of the frame)` +
       `${miou !== undefined ? `, mIoU ${miou.toFixed(3)} against the clip's own masks` : ""}; ${formatDuration(seconds * 1000)}; ${flags.masks === "motion" ? `masks from the motion estimator of ${ckptLabel} (at ${model.imageSize}², enlarged), clean frames from ${rendererText}` : `masks and clean frames from ${rendererText}`}; ${tokenText}; cameras from ${ckptLabel} (step ${meta.step}, centre crop at ${model.imageSize}×${model.imageSize}).`;
     writeFileAtomic(
       join(flags.out, "run.json"),
-      `${JSON.stringify({ input, renderer: flags.renderer, masks: flags.masks, tokenMasks: flags.renderer === "model" ? tokenMasks : null, model: ckpt, step: meta.step, size: [w, h], seconds: Number(seconds.toFixed(1)), windows: windows.map((t) => t.map((f) => full.names[f]!)), frames, ...(miou !== undefined ? { miou: Number(miou.toFixed(4)) } : {}) }, null, 1)}\n`,
+      `${JSON.stringify({ input, renderer: flags.renderer, masks: flags.masks, tokenMasks: flags.renderer === "model" ? tokenMasks : null, tokensReplaced: Number(replaced.toFixed(6)), model: ckpt, step: meta.step, size: [w, h], seconds: Number(seconds.toFixed(1)), windows: windows.map((t) => t.map((f) => full.names[f]!)), frames, ...(miou !== undefined ? { miou: Number(miou.toFixed(4)) } : {}) }, null, 1)}\n`,
     );
     await writeRunReport(flags.out, { verdict, full, windows, cameras: cams.cameras, renderer: flags.renderer, masks: flags.masks, rendererText, ckpt: ckptLabel });
     process.stdout.write(`${verdict}\nwrote masks/, clean/, overlay.mp4, cameras.json, report.html to ${flags.out}/\n`);

@@ -1,5 +1,5 @@
 /**
- * Masked input tokens at inference (docs/METHOD.md, "Masked tokens at inference"): a stage-3 WildRayZer was
+ * Masked input tokens at inference (docs/METHOD.md §7, "Masked tokens at inference"): a stage-3 WildRayZer was
  * trained with the dynamic tokens of its input views replaced before the scene encoder, so it renders that way too.
  * The motion estimator's probabilities of the input views are pooled per token patch (src/model/maskedTokens.ts
  * `tokenKeep`) into the scene encoder's keep-mask, which every forward takes (`estimate` and `withCameras`,

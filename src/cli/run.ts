@@ -35,7 +35,7 @@ import { clipMotionMasks } from "../pipeline/motion.ts";
 import { MASK_TAP } from "../pipeline/pseudoLabels.ts";
 import { DEFAULT_FRAME_MASKS, rendererPseudoMasks, resizeImage } from "../pipeline/frameMasks.ts";
 import { DEFAULT_WARP, warpRenderer } from "../pipeline/warpRenderer.ts";
-import { describeTokenMasks, droppedFraction, makeInputMasker, resolveTokenMasks, type InputMasker, type TokenMaskMode } from "../pipeline/maskedInputs.ts";
+import { countingMasker, describeTokenMasks, makeInputMasker, resolveTokenMasks, type InputMasker, type TokenMaskMode } from "../pipeline/maskedInputs.ts";
 import { tokenMasksOption } from "./tokenMasksOption.ts";
 import { cameraPathSvg, escapeHtml, REPORT_FILES_DIR } from "../eval/report.ts";
 import { addClipOptions, clipOptionsFrom, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
@@ -123,7 +123,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
         else {
           const masker = tokenMasks === "motion" ? makeInputMasker(params, model, fx) : undefined;
           try {
-            ({ full, windows } = await modelFrames(params, model, clip, native, fx, g, masker && counting(masker, dropped)));
+            ({ full, windows } = await modelFrames(params, model, clip, native, fx, g, masker && countingMasker(masker, dropped)));
           } finally {
             masker?.dispose();
           }
@@ -196,18 +196,6 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
 }
 
 const round6 = (v: number) => Number(v.toFixed(6));
-
-/** `masker`, recording each keep-mask's replaced fraction in `dropped`. */
-function counting(masker: InputMasker, dropped: number[]): InputMasker {
-  return {
-    keep: async (images, shape) => {
-      const keep = await masker.keep(images, shape);
-      dropped.push(droppedFraction(keep));
-      return keep;
-    },
-    dispose: () => masker.dispose(),
-  };
-}
 
 /** `full` with other masks: clean frames recomposed from the static renderings (kept in `statics`). */
 function withMasks(full: FullFrames, masks: Uint8Array[]): FullFrames {

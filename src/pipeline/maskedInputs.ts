@@ -120,3 +120,15 @@ export function makeInputMasker(params: RayZerParams, model: ModelConfig, fx: Fe
 export function droppedFraction(keep: Float32Array | undefined): number {
   return keep && keep.length ? keep.reduce((a, x) => a + (1 - x), 0) / keep.length : 0;
 }
+
+/** `masker`, recording the fraction of tokens each of its keep-masks replaces in `dropped` (for reports). */
+export function countingMasker(masker: InputMasker, dropped: number[]): InputMasker {
+  return {
+    keep: async (images, shape) => {
+      const keep = await masker.keep(images, shape);
+      dropped.push(droppedFraction(keep));
+      return keep;
+    },
+    dispose: () => masker.dispose(),
+  };
+}

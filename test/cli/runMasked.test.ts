@@ -1,6 +1,6 @@
 /**
- * `run --renderer model` with a stage-3 file renders from masked input tokens by default and says so in its verdict,
- * report and run.json (the fraction replaced computed here by hand over the same windows); the warp renderer reads
+ * `run --renderer model` (and `masks --pseudo --renderer model`) with a stage-3 file renders from masked input tokens
+ * by default and says so in its verdict, report and run.json / masks.json (the fraction replaced computed here by hand over the same windows); the warp renderer reads
  * no tokens, so `--token-masks motion` with it is a one-line user error.
  */
 import { after, before, describe, it } from "node:test";
@@ -60,6 +60,13 @@ describe("run --token-masks", () => {
     const line = `input tokens masked by the motion estimator (the stage-3 default, ${(100 * mean).toFixed(1)} % of the input tokens replaced)`;
     assert.ok(r.stdout.includes(line), r.stdout);
     assert.ok(readFileSync(join(out, "report.html"), "utf8").includes(line), "the report's verdict");
+    // masks --pseudo --renderer model renders the same windows the same way
+    const m = await runCli(["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "masks"), "--ckpt", ckpt, "--quiet"]);
+    assert.equal(m.code, 0, m.stderr);
+    const mj = JSON.parse(readFileSync(join(dir, "masks", "masks.json"), "utf8")) as { tokenMasks: string; tokensReplaced: number };
+    assert.equal(mj.tokenMasks, "motion");
+    assert.ok(Math.abs(mj.tokensReplaced - mean) < 1e-6, `masks.json ${mj.tokensReplaced} vs ${mean}`);
+    assert.ok(m.stdout.includes(line), m.stdout);
   });
 
   it("--token-masks motion with the warp renderer exits 2 with one line; --help states the stage rule", async () => {

@@ -17,11 +17,11 @@ import { decoderChannels, MOTION_PRESETS, motionBlockConfig, type MotionConfig }
 import { initMotionEstimator, runMotionEstimator, type MotionEstimatorParams } from "../src/model/motionEstimator.ts";
 import { bceWithLogits } from "../src/train/losses.ts";
 import { loadMobilenetV2 } from "../src/features/mobilenetV2.ts";
-import { DEFAULT_MODEL, readModelFile } from "../src/model/loadFile.ts";
+import { DEFAULT_MODEL, DEFAULT_WILDRAYZER, readModelFile } from "../src/model/loadFile.ts";
 import { initRayZer, type RayZerParams } from "../src/model/rayzer.ts";
 import { MASK_TAP_CHANNELS } from "../src/pipeline/pseudoLabels.ts";
-import { resolveStage2Run } from "../src/train/config.ts";
-import { stage2 } from "../src/train/stages.ts";
+import { resolveStage2Run, resolveStage3Run } from "../src/train/config.ts";
+import { stage2, stage3 } from "../src/train/stages.ts";
 import { adamwConfig } from "../src/train/step.ts";
 import { blockForwardGflop } from "./flops.ts";
 import { randomArray, runBenchFile, type BenchCase, type Prepared } from "./harness.ts";
@@ -170,4 +170,38 @@ const stage2Step: BenchCase = {
   },
 };
 
-await runBenchFile("motion", [convCase("im2col"), convCase("lax"), forward, trainStep, stage2Step]);
+// The stage-3 step as training runs it: batch 8 of synthetic dynamic samples, copy-paste, the frozen estimator's
+// masks on the inputs and rendered targets (motion) or none at all (the RayZer arm: plain fine-tuning), then one
+// masked, gated update of the RayZer. Host + device, so no FLOP count.
+const stage3Step = (masks: "motion" | "none", copyPaste: number): BenchCase => ({
+  name: `stage-3 step (${masks === "motion" ? "estimator masks" : "no masks"}${copyPaste > 0 ? " + copy-paste" : ""} + update)`,
+  shape: "small b8 v6 32²",
+  gflop: 0,
+  reps: { full: 3, quick: 1 },
+  warmup: { full: 1, quick: 1 },
+  async setup(): Promise<Prepared> {
+    const { meta } = readModelFile(DEFAULT_WILDRAYZER);
+    const run = resolveStage3Run(DEFAULT_WILDRAYZER, meta.model, meta.data, { masks, copyPaste });
+    const fx = await loadMobilenetV2();
+    const stage = stage3(run, null, fx);
+    const params = initRayZer(random.key(0), run.model);
+    let state: TrainState<RayZerParams> = { params, opt: initAdamW(params) };
+    const step = makeTrainStep(stage.loss("masked"), adamwConfig(run.train), stage.frozen);
+    let i = 0;
+    return {
+      call: async () => {
+        const { batch } = await stage.batch(i++, state.params);
+        const [next, m] = step(state, batch);
+        state = next;
+        return [m.loss, m.gradNorm, m.lr];
+      },
+      teardown: () => {
+        dispose(state);
+        stage.dispose?.();
+        fx.dispose();
+      },
+    };
+  },
+});
+
+await runBenchFile("motion", [convCase("im2col"), convCase("lax"), forward, trainStep, stage2Step, stage3Step("motion", 0.8), stage3Step("none", 0)]);

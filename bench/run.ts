@@ -5,7 +5,8 @@
  * and writes `bench/results/<timestamp>.json`, `latest.json` and `latest.md` with the machine it ran on.
  *
  * Options: `--only <substring>` keeps cases whose `file/name shape` contains it (`--only "jit N=1024"`);
- * `--quick` takes fewer reps (a smoke run); `--threads 1,2` sets the thread counts (default 1 and 2);
+ * `--quick` takes fewer reps (a smoke run); `--list` prints the cases and thread counts it would run, and runs none;
+ * `--threads 1,2` sets the thread counts (default 1 and 2; a case whose `skip` rules out a count is not run at it);
  * `--retries <k>` (default 1) reruns a case up to k times when other processes kept more than 0.25 cores busy
  * while it was timed, and keeps the least disturbed row; no retry starts once the children have run 120 s, so the
  * whole run stays near 3 minutes on 2 cores. `--wait-quiet <s>` (default 0) waits up to s seconds before each case
@@ -32,11 +33,11 @@ const BUSY_CORES = 0.25;
 /** No retry starts once the children have run this long in all (ms). */
 const RETRY_BUDGET_MS = 120_000;
 
-type Options = { only: string; quick: boolean; threads: number[]; retries: number; waitQuiet: number };
+type Options = { only: string; quick: boolean; list: boolean; threads: number[]; retries: number; waitQuiet: number };
 type Failure = { case: string; threads: number; error: string };
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { only: "", quick: false, threads: [1, 2], retries: 1, waitQuiet: 0 };
+  const opts: Options = { only: "", quick: false, list: false, threads: [1, 2], retries: 1, waitQuiet: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -45,6 +46,7 @@ function parseOptions(argv: string[]): Options {
       return v;
     };
     if (a === "--quick") opts.quick = true;
+    else if (a === "--list") opts.list = true;
     else if (a === "--only") opts.only = value();
     else if (a === "--threads") {
       opts.threads = value().split(",").map(Number);
@@ -61,7 +63,7 @@ function parseOptions(argv: string[]): Options {
 }
 
 function usage(problem: string): never {
-  const usageLine = "npm run bench -- [--only <substring>] [--quick] [--threads 1,2] [--retries 1] [--wait-quiet 0]";
+  const usageLine = "npm run bench -- [--only <substring>] [--quick] [--list] [--threads 1,2] [--retries 1] [--wait-quiet 0]";
   process.stderr.write(`bench: ${problem}\nusage: ${usageLine}\n`);
   process.exit(2);
 }
@@ -175,14 +177,29 @@ async function main(): Promise<void> {
 
   const plan: { file: string; key: string; threads: number[] }[] = [];
   for (const file of files) {
-    const listed = await runChild(file, ["--list"], 1);
-    const [keys] = parsePrefixed<string[]>(listed.lines, CASES_PREFIX);
-    if (listed.code !== 0 || !keys) throw new Error(`bench/${file}.bench.ts --list failed:\n${lastLines(listed.stderr, 20)}`);
-    const [meta] = parsePrefixed<BenchMeta>(listed.lines, META_PREFIX);
-    const threads = meta?.singleThreaded ? opts.threads.slice(0, 1) : opts.threads;
-    for (const key of keys) if (`${file}/${key}`.includes(opts.only)) plan.push({ file, key, threads });
+    // A case's `skip` may look at the thread count (the paper model on ONNX runs at 2+ threads only), so the file
+    // lists its cases at each requested count, and each case runs at the counts that listed it. A single-threaded
+    // file is listed, and run, at the first count only.
+    const listedAt = new Map<number, string[]>();
+    for (const threads of opts.threads) {
+      const listed = await runChild(file, ["--list"], threads);
+      const [keys] = parsePrefixed<string[]>(listed.lines, CASES_PREFIX);
+      if (listed.code !== 0 || !keys) throw new Error(`bench/${file}.bench.ts --list at ${threads} thread${threads > 1 ? "s" : ""} failed:\n${lastLines(listed.stderr, 20)}`);
+      listedAt.set(threads, keys);
+      const [meta] = parsePrefixed<BenchMeta>(listed.lines, META_PREFIX);
+      if (meta?.singleThreaded) break;
+    }
+    const keys = [...new Set([...listedAt.values()].flat())]; // in listing order, cases found only at more threads last
+    for (const key of keys) {
+      if (!`${file}/${key}`.includes(opts.only)) continue;
+      plan.push({ file, key, threads: [...listedAt].filter(([, k]) => k.includes(key)).map(([t]) => t) });
+    }
   }
-  if (plan.length === 0) usage(`--only "${opts.only}" matches no case`);
+  if (plan.length === 0) usage(`--only "${opts.only}" matches no case at threads ${opts.threads.join(",")}`);
+  if (opts.list) {
+    for (const p of plan) process.stdout.write(`${p.file}/${p.key} @ threads ${p.threads.join(",")}\n`);
+    return;
+  }
   if ((machine.loadAvgAtStart as number[])[0]! > 0.5) {
     const load = (machine.loadAvgAtStart as number[])[0];
     process.stderr.write(`bench: load average ${load} at start: other work will skew the timings\n`);

@@ -1,5 +1,5 @@
 /**
- * Stage 3's two thresholds for a motion estimator (docs/METHOD.md, "Masked tokens and the gated loss"), chosen on
+ * Stage 3's two thresholds for a motion estimator (docs/METHOD.md §7), chosen on
  * TRAINING-range scenes (never the held-out ones): for the pixel gate, the probability threshold whose binarised
  * map has the best IoU with the generator's true masks; for the token mask, the threshold on a token's pooled
  * probability whose dropped tokens best match (IoU) the tokens the true masks drop at the official 0.1.

@@ -8,7 +8,7 @@
  * the engine computes wrong numbers. Training and rendering arrive with the RayZer core.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Command } from "commander";
 import { SYNTH_PRESETS, SynthConfigSchema, type SynthConfig } from "../data/config.ts";
 import { writeScene } from "../data/sceneIo.ts";
@@ -26,7 +26,8 @@ import { evaluateStage1, predictHeldOut } from "../eval/evaluate.ts";
 import { modelSection, type MetricsLine } from "../eval/modelReport.ts";
 import { HELD_OUT_SEED_START } from "../data/config.ts";
 import { dispose } from "../engine/params.ts";
-import { DEFAULT_MODEL, loadModel } from "../model/loadFile.ts";
+import { DEFAULT_MODEL, DEFAULT_RAYZER_DYNAMIC, DEFAULT_WILDRAYZER, loadModel } from "../model/loadFile.ts";
+import { compareArms, comparisonSection, type Arm } from "../eval/comparison.ts";
 import { parseRunConfig } from "../train/checkpoint.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
@@ -35,14 +36,14 @@ import { pickRuntime } from "./runtime.ts";
 
 
 const PIPELINE = [
-  "What the demo does (the shipped model covers steps 2-4 on static scenes; pseudo-motion masks are shown with a",
-  "stand-in renderer; the motion estimator and training stages 2-3 are to come):",
-  "  1. synthesize small dynamic scenes (moving camera, moving objects) with known poses and motion masks",
+  "What the demo does (the shipped small models, 32² at patch 8, trained here on 2 CPU cores):",
+  "  1. synthesize small dynamic scenes (moving camera, moving objects) with known poses, motion masks and clean frames",
   "  2. camera estimator: images -> relative poses (6D rotation + translation) and shared intrinsics",
-  "  3. scene encoder: input views + Pluecker ray tokens (dynamic tokens zeroed) -> latent scene tokens",
+  "  3. scene encoder: input views + Pluecker ray tokens (dynamic tokens replaced) -> latent scene tokens",
   "  4. renderer: target-view rays + latent scene -> RGB; motion estimator: features + rays -> motion masks",
-  "  5. train in three stages (static RayZer, motion masks from pseudo-labels with the renderer frozen, joint),",
-  "     then render novel views and report PSNR / SSIM on static pixels and mask mIoU",
+  "  5. the three training stages (static RayZer; motion estimator from pseudo-masks, renderer frozen; masked",
+  "     reconstruction on dynamic scenes) and WildRayZer against RayZer on unseen dynamic scenes:",
+  "     PSNR / SSIM on static pixels, PSNR against the clean frames, mask IoU",
 ];
 
 /** The demo's scenes: 64², 8 frames, 1-3 movers, one camera path kind each. Seeds are fixed: the same pictures every run. */
@@ -63,7 +64,9 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
     .option("--out <dir>", "output folder for the scenes and the report", join("out", "demo"))
     .option("--model <file>", "trained model to show (default: the shipped models/small.safetensors)")
     .option("--eval-scenes <n>", "held-out scenes for the model's metrics table", "32")
-    .action(async (opts: { out: string; model?: string; evalScenes: string }) => {
+    .option("--wildrayzer <file>", "WildRayZer model for the dynamic-scene comparison (default: the shipped models/wildrayzer-small.safetensors, unless --model is given)")
+    .option("--rayzer <file>", "RayZer model it is compared with (default: the shipped models/rayzer-dynamic-small.safetensors)")
+    .action(async (opts: { out: string; model?: string; evalScenes: string; wildrayzer?: string; rayzer?: string }) => {
       const g = globals();
       const out = (line: string) => process.stdout.write(`${line}\n`);
       if (!g.quiet) PIPELINE.forEach(out);
@@ -82,8 +85,12 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
       progress.stop(`${DEMO_SCENES.length} scenes written to ${join(opts.out, "scenes")}`);
       const sections: ReportSection[] = [];
       const modelFile = opts.model ?? (existsSync(DEFAULT_MODEL) ? DEFAULT_MODEL : undefined);
-      if (modelFile) sections.push(await modelResults(modelFile, Math.max(1, Number.parseInt(opts.evalScenes, 10) || 32), g, out));
+      const evalScenes = Math.max(1, Number.parseInt(opts.evalScenes, 10) || 32);
+      if (modelFile) sections.push(await modelResults(modelFile, evalScenes, g, out));
       else if (!g.quiet) out("no trained model found (models/small.safetensors); `npm run train:default` trains and writes it");
+      const wildFile = opts.wildrayzer ?? (!opts.model && existsSync(DEFAULT_WILDRAYZER) ? DEFAULT_WILDRAYZER : undefined);
+      const rayzerFile = opts.rayzer ?? (existsSync(DEFAULT_RAYZER_DYNAMIC) ? DEFAULT_RAYZER_DYNAMIC : DEFAULT_MODEL);
+      if (wildFile) sections.push(await dynamicResults(rayzerFile, wildFile, Math.min(evalScenes, 16), g, out));
       sections.push(...(await pseudoMaskResults(scenes.map((s) => s.scene), out)));
       const report = await buildReport({
         sections,
@@ -94,7 +101,7 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
         scenes,
       });
       const page = writeReport(opts.out, report);
-      if (!g.quiet) out(`scenes: ${scenes.map((s) => s.scene.name).join(", ")} in ${join(opts.out, "scenes")} (${formatDuration(performance.now() - t0)})`);
+      if (!g.quiet) out(`scenes: ${scenes.map((_, i) => sceneFolderName(i)).join(", ")} in ${join(opts.out, "scenes")} (${formatDuration(performance.now() - t0)})`);
       out(`report: ${page}`);
     });
 }
@@ -120,7 +127,7 @@ async function pseudoMaskResults(scenes: Scene[], out: (line: string) => void): 
     first ??= { window: { inputs: [], targets: scene.frames.map((_, j) => j) }, renders, result };
   }
   fx.dispose();
-  const list = scenes.map((s, i) => `${s.name} ${mious[i]!.toFixed(2)}`).join(", ");
+  const list = scenes.map((_, i) => `${sceneFolderName(i)} ${mious[i]!.toFixed(2)}`).join(", ");
   out(`pseudo-masks (stand-in renderer, ${level.name} degradation): mIoU ${list} (${formatDuration(performance.now() - t0)})`);
   const intro = {
     html: [
@@ -170,6 +177,46 @@ async function modelResults(file: string, evalScenes: number, g: GlobalOptions, 
     predictions,
     inputViews: model.inputViews,
   });
+}
+
+/**
+ * WildRayZer (its estimator's masks replacing input tokens) against RayZer on held-out dynamic scenes: prints the
+ * table and returns the report section (the same targets from both beside the clean truth, with the masks).
+ */
+async function dynamicResults(rayzerFile: string, wildFile: string, scenes: number, g: GlobalOptions, out: (line: string) => void): Promise<ReportSection> {
+  const t0 = performance.now();
+  const fx = await loadMobilenetV2();
+  const rz = loadModel(rayzerFile);
+  const wz = loadModel(wildFile);
+  const arms: Arm[] = [
+    { name: `RayZer (${basename(rayzerFile)})`, params: rz.params, model: rz.meta.model, tokenMasks: "none" },
+    { name: `WildRayZer (${basename(wildFile)}, stage ${wz.meta.stage})`, params: wz.params, model: wz.meta.model, tokenMasks: wz.meta.stage === 3 ? "motion" : "none" },
+  ];
+  const data = SynthConfigSchema.parse({ ...wz.meta.data, movers: [1, 2] });
+  const runtime = pickRuntime(undefined, g.device);
+  const progress = createProgress({ label: "dynamic scenes", total: arms.length, quiet: g.quiet });
+  const results = await compareArms(arms, data, { scenes, inputs: [wz.meta.model.inputViews], features: fx, runtime, onProgress: (d) => progress.update(d) });
+  progress.stop();
+  const f = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x.toFixed(2) : "n/a");
+  const base = results[0]!.report;
+  out(`dynamic scenes (${scenes} held out, 1-2 movers), static-pixel PSNR: nearest input ${f(base.psnrStatic.nearestInput)}, mean of inputs ${f(base.psnrStatic.meanOfInputs)}`);
+  for (const r of results) out(`  ${r.arm}: ${f(r.report.psnrStatic.model)} dB static px, ${f(r.report.psnrClean?.model)} dB vs clean frames${r.tokenMasks === "none" ? "" : `, ${(100 * (r.report.tokenMasks?.dropped ?? 0)).toFixed(0)} % of input tokens replaced`}`);
+  const section = await comparisonSection({
+    title: "WildRayZer vs RayZer on unseen dynamic scenes",
+    note:
+      `Held-out dynamic scenes (1–2 movers). RayZer renders from every input token; WildRayZer replaces the input tokens its motion estimator calls dynamic ` +
+      `(tinted below) before the scene encoder. Static-pixel PSNR scores the pixels the true mask calls static; "PSNR vs clean" scores the whole image against the frame with the movers removed. ` +
+      `RESULTS.md has the full comparison (more arms, 2–4 input views). (${formatDuration(performance.now() - t0)})`,
+    results,
+    arms,
+    data,
+    seeds: [0, 1, 2].map((i) => HELD_OUT_SEED_START + i),
+    features: fx,
+    runtime,
+  });
+  dispose([rz.params, wz.params]);
+  fx.dispose();
+  return section;
 }
 
 /** Starts the engine and runs the known-answer checks; prints `engine check: ok (...)`. */

@@ -16,7 +16,7 @@ import { dispose } from "../engine/params.ts";
 import { HELD_OUT_SEED_START, SynthConfigSchema, type SynthConfig } from "../data/config.ts";
 import type { Clip } from "../data/clip.ts";
 import { readClips } from "../data/readers/index.ts";
-import { clipWindows } from "../data/sampling.ts";
+import { clipSamples as windowSamples } from "../data/sampling.ts";
 import { evaluateStage1, type EvalOptions, type EvalReport, type TokenMaskSource } from "../eval/evaluate.ts";
 import { loadMobilenetV2 } from "../features/mobilenetV2.ts";
 import { Option } from "commander";
@@ -55,17 +55,11 @@ async function readEvalClips(dir: string, flags: ClipFlags, size: number): Promi
 
 /** The evaluation samples of real clips: windows of the model's views, inputs at the ends (src/data/sampling.ts). */
 export function clipSamples(clips: readonly Clip[], model: ModelConfig): NonNullable<EvalOptions["samples"]> {
-  const scenes: Clip[] = [];
-  const orders: number[][] = [];
   for (const clip of clips) {
     if (clip.frames.length < model.views)
       throw new WildrayzerError(`${clip.source}: ${clip.frames.length} frames, the model needs at least ${model.views} (${model.inputViews} inputs + ${model.views - model.inputViews} targets)`);
-    for (const w of clipWindows(clip.frames.length, model.views)) {
-      scenes.push(clip);
-      orders.push([...w.inputs, ...w.targets]);
-    }
   }
-  return { scenes, orders };
+  return windowSamples(clips, model.views);
 }
 
 function positiveInt(name: string, v: string): number {
@@ -84,7 +78,7 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
     .option("--path <kind>", "synthetic camera paths: walk, pan, jitter (look-around: the view index says nothing), orbit or mixed; default: the checkpoint's")
     .option("--inputs <k>", "input views per sample (default: the model's; more inputs leave fewer of the model's views as targets)")
     .addOption(
-      new Option("--token-masks <source>", "dynamic input tokens replaced before the scene encoder: motion (the model's motion estimator; default when it has one), oracle (ABLATION: the true masks), none")
+      new Option("--token-masks <source>", "dynamic input tokens replaced before the scene encoder: motion (the model's motion estimator; the default for a stage-3 model), oracle (ABLATION: the true masks), none (the default otherwise)")
         .choices(["motion", "oracle", "none"]),
     )
     .option("--movers <a,b>", "synthetic scenes: moving objects per scene, min,max (default: the checkpoint's data; 1,2 for dynamic scenes)")
@@ -118,7 +112,8 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
         if (!parsed?.success) throw new WildrayzerError(`--movers ${flags.movers}: expected MIN,MAX moving objects per scene, e.g. 1,2`);
         data = parsed.data;
       }
-      const tokenMasks = flags.tokenMasks ?? (model.motion ? "motion" : "none");
+      // a stage-3 model was trained with its estimator's masks on the input tokens; a stage-2 renderer never was
+      const tokenMasks = flags.tokenMasks ?? (model.motion && meta.stage === 3 ? "motion" : "none");
       if (tokenMasks === "motion" && !model.motion) throw new WildrayzerError(`--token-masks motion: ${flags.ckpt} has no motion estimator (a stage-1 RayZer); use oracle or none`);
       fx = await loadMobilenetV2();
       // the exported ONNX graph zeroes masked tokens; a learned noise token runs on jax

@@ -17,13 +17,12 @@ import { startEngine } from "../engine/backend.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import { writeFileAtomic } from "../engine/files.ts";
 import { dispose } from "../engine/params.ts";
-import { encodeMaskPng } from "../data/images.ts";
 import { uncropMask } from "../data/crop.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../features/mobilenetV2.ts";
 import { clipPseudoMasks, maskWindows } from "../pipeline/clipMasks.ts";
 import { maskDebugSections } from "../eval/maskReport.ts";
 import { buildReport, writeReport } from "../eval/report.ts";
-import { maskIou, DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
+import { DEFAULT_PSEUDO, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
 import { addClipOptions, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
 import { addOfficialOptions, type OfficialFlags } from "./officialOptions.ts";
 import { DEFAULT_MODEL, DEFAULT_WILDRAYZER } from "../model/loadFile.ts";
@@ -36,6 +35,7 @@ import { createProgress, formatDuration } from "./progress.ts";
 import { pickRuntime, runtimeOption } from "./runtime.ts";
 import type { Runtime } from "../pipeline/onnxForward.ts";
 import { runWarpMasks } from "./warpMasks.ts";
+import { writeMaskPngs } from "./maskFiles.ts";
 import { checkOutDir, OUT_HELP, type Owned } from "./outDir.ts";
 import { DEFAULT_WARP } from "../pipeline/warpRenderer.ts";
 import { countingMasker, describeTokenMasks, makeInputMasker, resolveTokenMasks, tokenMaskRuntime, type InputMasker, type TokenMaskMode } from "../pipeline/maskedInputs.ts";
@@ -65,16 +65,10 @@ type MasksFlags = ClipFlags & OfficialFlags & {
  * (`summary`, then per-frame coverage and IoU against the clip's own masks where it has them).
  */
 async function writeMasks(out: string, clip: Clip, masks: readonly Uint8Array[], summary: Record<string, unknown>) {
-  const frames = [];
-  for (const [f, mask] of masks.entries()) {
-    const frame = clip.frames[f]!;
+  const { frames, miou } = await writeMaskPngs(out, clip.frames, masks, (mask, f) => {
     const crop = clip.crops[f]!;
-    writeFileAtomic(join(out, `${frame.name}.png`), await encodeMaskPng(uncropMask(mask, crop), crop.orig.h, crop.orig.w));
-    const coverage = mask.reduce((a, b) => a + b, 0) / mask.length;
-    frames.push({ name: frame.name, coverage: Number(coverage.toFixed(4)), ...(frame.mask ? { iou: Number(maskIou(mask, frame.mask).toFixed(4)) } : {}) });
-  }
-  const withTruth = frames.filter((f) => f.iou !== undefined);
-  const miou = withTruth.length ? withTruth.reduce((a, f) => a + f.iou!, 0) / withTruth.length : undefined;
+    return { mask: uncropMask(mask, crop), h: crop.orig.h, w: crop.orig.w };
+  });
   writeFileAtomic(join(out, "masks.json"), `${JSON.stringify({ ...summary, frames, ...(miou !== undefined ? { miouWorkingSize: Number(miou.toFixed(4)) } : {}) }, null, 1)}\n`);
   return { frames, miou };
 }

@@ -8,17 +8,17 @@ import { join } from "node:path";
 import { startEngine } from "../engine/backend.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import { writeFileAtomic } from "../engine/files.ts";
-import { encodeMaskPng } from "../data/images.ts";
 import { readClip } from "../data/readers/index.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../features/mobilenetV2.ts";
 import { maskDebugSections } from "../eval/maskReport.ts";
 import { buildReport, writeReport } from "../eval/report.ts";
-import { maskIou, OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
+import { OFFICIAL_PSEUDO } from "../masks/pipeline.ts";
 import { DEFAULT_FRAME_MASKS, frameWindows, rendererPseudoMasks, workingSize } from "../pipeline/frameMasks.ts";
 import { DEFAULT_WARP, warpRenderer } from "../pipeline/warpRenderer.ts";
 import { clipOptionsFrom, type ClipFlags } from "./clipOptions.ts";
 import type { GlobalOptions } from "./globals.ts";
 import { createProgress, formatDuration } from "./progress.ts";
+import { writeMaskPngs } from "./maskFiles.ts";
 
 export type WarpMaskFlags = ClipFlags & { input: string; out: string; debug: boolean; settings: "ours" | "official"; ckpt?: string; neighbours?: string; spacing?: string };
 
@@ -54,15 +54,7 @@ export async function runWarpMasks(flags: WarpMaskFlags, g: GlobalOptions, claim
   }
   progress.stop(`${r.windows.length} windows`);
   claim();
-  const frames = [];
-  for (const [f, mask] of r.masks.entries()) {
-    const frame = clip.frames[f]!;
-    writeFileAtomic(join(flags.out, `${frame.name}.png`), await encodeMaskPng(mask, clip.h, clip.w));
-    const coverage = mask.reduce((a, b) => a + b, 0) / mask.length;
-    frames.push({ name: frame.name, coverage: Number(coverage.toFixed(4)), ...(frame.mask ? { iou: Number(maskIou(mask, frame.mask).toFixed(4)) } : {}) });
-  }
-  const withTruth = frames.filter((f) => f.iou !== undefined);
-  const miou = withTruth.length ? withTruth.reduce((a, f) => a + f.iou!, 0) / withTruth.length : undefined;
+  const { frames, miou } = await writeMaskPngs(flags.out, clip.frames, r.masks, (mask) => ({ mask, h: clip.h, w: clip.w }));
   const work = workingSize(clip.h, clip.w, opts.workingShortSide);
   const summary = {
     input: flags.input,

@@ -3,16 +3,24 @@
  * batch into the planar arrays the model takes. View selection follows the official "two_frame" selector (docs/METHOD.md
  * §3): draw a gap g and a start s, use frames s and e = s + g as the K = 2 inputs, and draw the targets from the
  * frames strictly between them. The sample order is [inputs…, targets…]; the first input is the canonical view.
+ *
+ * Footage goes the same way everywhere: a clip → windows of the model's `views` frames (`clipWindows` for all of a
+ * clip, `randomClipWindow` for a training sample) → a window's order (`windowOrder`) → packed samples (`packImages`
+ * for one sample's images, `packBatch` for a batch with masks, statics and cameras; `clipSamples` lists every
+ * window of a set of clips as samples).
  */
 import type { Rng } from "../engine/rng.ts";
 import { mat4Mul, rigidInverse } from "../geometry/mat4.ts";
 import type { Scene } from "./scene.ts";
 
+/** One sample's frames: indices into a scene's frames, the inputs (the first is the canonical view) and the targets. */
+export type ViewWindow = { inputs: number[]; targets: number[] };
+
 /**
  * Frame indices for one sample: `inputs` (first the two gap ends, then for K > 2 random frames in between) and
  * `targets` (distinct frames strictly inside the gap, in random order). Needs `frames ≥ views`.
  */
-export function selectViews(rng: Rng, frames: number, inputViews: number, views: number): { inputs: number[]; targets: number[] } {
+export function selectViews(rng: Rng, frames: number, inputViews: number, views: number): ViewWindow {
   if (frames < views) throw new Error(`a sample of ${views} views needs at least ${views} frames, the scene has ${frames}`);
   if (inputViews < 1 || inputViews >= views) throw new Error(`inputViews must be in [1, views), got ${inputViews}`);
   const inside = views - 2; // frames strictly between the two ends
@@ -33,16 +41,53 @@ export function selectViews(rng: Rng, frames: number, inputViews: number, views:
  * frames between as targets; consecutive windows share an end frame, the last one is moved back to end at frame
  * n − 1. Every frame lies in some window.
  */
-export function clipWindows(n: number, views: number): { inputs: number[]; targets: number[] }[] {
+export function clipWindows(n: number, views: number): ViewWindow[] {
   if (views < 3) throw new Error(`clipWindows: ${views} views leave no target between two inputs`);
   if (n < views) throw new Error(`clipWindows: ${n} frames, the model needs ${views}`);
-  const windows: { inputs: number[]; targets: number[] }[] = [];
+  const windows: ViewWindow[] = [];
   for (let s = 0; ; s += views - 1) {
     const start = Math.min(s, n - views);
     windows.push({ inputs: [start, start + views - 1], targets: Array.from({ length: views - 2 }, (_, i) => start + 1 + i) });
     if (start + views >= n) break;
   }
   return windows;
+}
+
+/**
+ * A training sample from an `n`-frame clip: a run of `views` consecutive frames starting at a uniform start, and the
+ * views chosen inside it as for a generated scene (`selectViews` on the run). Draws the start, then the selection.
+ */
+export function randomClipWindow(rng: Rng, n: number, views: number, inputViews: number): ViewWindow {
+  if (n < views) throw new Error(`a sample of ${views} consecutive frames needs at least ${views} frames, the clip has ${n}`);
+  const start = rng.int(n - views + 1);
+  const { inputs, targets } = selectViews(rng, views, inputViews, views);
+  return { inputs: inputs.map((f) => f + start), targets: targets.map((f) => f + start) };
+}
+
+/** A window's sample order: [inputs…, targets…]. */
+export function windowOrder(win: ViewWindow): number[] {
+  return [...win.inputs, ...win.targets];
+}
+
+/** Every window (`clipWindows`) of every clip as one sample: the clip, repeated per window, and the window's order. */
+export function clipSamples<S extends Scene>(clips: readonly S[], views: number): { scenes: S[]; orders: number[][] } {
+  const scenes: S[] = [];
+  const orders: number[][] = [];
+  for (const clip of clips) {
+    for (const win of clipWindows(clip.frames.length, views)) {
+      scenes.push(clip);
+      orders.push(windowOrder(win));
+    }
+  }
+  return { scenes, orders };
+}
+
+/** The observed images of frames `order` of `scene`, in that order: one sample [v, 3, h, w]. */
+export function packImages(scene: Scene, order: readonly number[]): Float32Array {
+  const img = 3 * scene.h * scene.w;
+  const x = new Float32Array(order.length * img);
+  order.forEach((f, j) => x.set(scene.frames[f]!.image, j * img));
+  return x;
 }
 
 /** Fisher–Yates with the seeded generator; returns a new array. */

@@ -255,18 +255,23 @@ export function safetensorsToTree<T extends ParamTree>(like: T, file: Safetensor
   }
   if (missing.length + unexpected.length + misShaped.length > 0) {
     dispose(like);
-    const parts = [
-      missing.length ? `missing ${missing.length}: ${listNames(missing)}` : "",
-      unexpected.length ? `unexpected ${unexpected.length}: ${listNames(unexpected)}` : "",
-      misShaped.length ? `wrong shape ${misShaped.length}: ${listNames(misShaped)}` : "",
-    ].filter((p) => p !== "");
-    throw new WildrayzerError(`${fileName}: tensors do not match the model; ${parts.join("; ")}`);
+    throw mismatch(fileName, "the model", missing, unexpected, misShaped);
   }
   return rebuild(like, (name: string, likeLeaf: JArray) => {
     const t = file.tensors.get(name)!;
     likeLeaf.dispose();
     return np.array(t.data, { shape: t.shape });
   });
+}
+
+/** The one-line error `FILE: tensors do not match WHAT; missing …; unexpected …; wrong shape …` (empty kinds left out). */
+function mismatch(fileName: string, what: string, missing: string[], unexpected: string[], misShaped: string[]): WildrayzerError {
+  const parts = [
+    missing.length ? `missing ${missing.length}: ${listNames(missing)}` : "",
+    unexpected.length ? `unexpected ${unexpected.length}: ${listNames(unexpected)}` : "",
+    misShaped.length ? `wrong shape ${misShaped.length}: ${listNames(misShaped)}` : "",
+  ].filter((p) => p !== "");
+  return new WildrayzerError(`${fileName}: tensors do not match ${what}; ${parts.join("; ")}`);
 }
 
 function listNames(names: string[]): string {
@@ -301,10 +306,5 @@ export function checkTensors(file: SafetensorsFile, required: ReadonlyMap<string
     })
     .map(([n, t]) => `${n} [${t.shape}] (expected [${required.get(n) ?? optional.get(n)}])`);
   if (missing.length + unexpected.length + misShaped.length === 0) return;
-  const parts = [
-    missing.length ? `missing ${missing.length}: ${listNames(missing)}` : "",
-    unexpected.length ? `unexpected ${unexpected.length}: ${listNames(unexpected)}` : "",
-    misShaped.length ? `wrong shape ${misShaped.length}: ${listNames(misShaped)}` : "",
-  ].filter((p) => p !== "");
-  throw new WildrayzerError(`${fileName}: tensors do not match ${what}; ${parts.join("; ")}`);
+  throw mismatch(fileName, what, missing, unexpected, misShaped);
 }

@@ -249,19 +249,12 @@ export function unpickle(bytes: Uint8Array, fileName: string): PyValue {
         (l as PyValue[]).push(v);
         break;
       }
-      case 0x65: {
-        // APPENDS
-        const items = popMark();
-        const l = top();
-        if (!Array.isArray(l)) fail("pickle APPENDS on something that is not a list");
-        (l as PyValue[]).push(...items);
-        break;
-      }
+      case 0x65: // APPENDS
       case 0x90: {
         // ADDITEMS (sets are read as lists)
         const items = popMark();
         const l = top();
-        if (!Array.isArray(l)) fail("pickle ADDITEMS on something that is not a set");
+        if (!Array.isArray(l)) fail(op === 0x65 ? "pickle APPENDS on something that is not a list" : "pickle ADDITEMS on something that is not a set");
         (l as PyValue[]).push(...items);
         break;
       }

@@ -1,5 +1,5 @@
 /**
- * WildRayZer against RayZer on dynamic scenes (docs/METHOD.md, "Masked tokens and the gated loss"): several
+ * WildRayZer against RayZer on dynamic scenes (docs/METHOD.md §7): several
  * trained models ("arms"), each evaluated with its own test-time token masks on the same held-out dynamic scenes at
  * several input-view counts; a Markdown table of the paper's numbers (PSNR / SSIM / perceptual distance on static
  * pixels, PSNR against the clean static frame, mask IoU, rotation error), and a report section with, per scene, the

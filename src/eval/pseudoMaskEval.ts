@@ -15,7 +15,7 @@ import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
 import { meanIou, pseudoMaskInput, type MaskTap } from "../pipeline/pseudoLabels.ts";
 import { predictHeldOut } from "./evaluate.ts";
-import { gaussianBlur } from "../masks/dissimilarity.ts";
+import { gaussianBlur } from "../engine/blur.ts";
 
 /** Degradation strengths: 0 none … 3 strong. */
 export const DEGRADATION_LEVELS = [

@@ -7,58 +7,16 @@
  *   channels is the standard SSIM score (as in Wang's MATLAB `ssim_index` and scikit-image with gaussian weights).
  * - `ssimMap(..., "reflect")`: a same-size map with mirrored borders (`dcb|abcd|cba`), for per-pixel use (the
  *   pseudo-motion masks) and for masked SSIM, which averages it over the pixels a mask keeps.
- * Images are planar [c, h, w] in [0, 1].
+ * Images are planar [c, h, w] in [0, 1]. The window is applied separably (src/engine/blur.ts).
  */
+import { gaussianTaps, separableFilter, type Border } from "../engine/blur.ts";
 
 const WINDOW = 11;
 const SIGMA = 1.5;
 const C1 = 0.01 ** 2;
 const C2 = 0.03 ** 2;
 
-/** The normalised 1-D Gaussian taps (the 2-D window is their outer product). */
-export function gaussianTaps(size = WINDOW, sigma = SIGMA): Float64Array {
-  const r = (size - 1) / 2;
-  const t = Float64Array.from({ length: size }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const s = t.reduce((a, b) => a + b, 0);
-  return t.map((x) => x / s);
-}
-
-export type SsimPadding = "valid" | "reflect";
-
-/** Separable Gaussian filter of one channel [h, w]; "valid" shrinks by 10, "reflect" keeps the size. */
-function blur(src: Float64Array, h: number, w: number, taps: Float64Array, pad: SsimPadding): { data: Float64Array; h: number; w: number } {
-  // rows, then columns (as rows of the transpose): the same sums in the same order as two explicit passes
-  const { data: a, cols: ow } = filterRows(src, h, w, taps, pad);
-  const { data: b, cols: oh } = filterRows(transpose(a, h, ow), ow, h, taps, pad);
-  return { data: transpose(b, ow, oh), h: oh, w: ow };
-}
-
-/** Each row of [rows, cols] filtered with `taps`: "valid" shrinks it by taps − 1, "reflect" mirrors the ends. */
-function filterRows(src: Float64Array, rows: number, cols: number, taps: Float64Array, pad: SsimPadding): { data: Float64Array; cols: number } {
-  const r = (taps.length - 1) / 2;
-  const ref = (i: number) => {
-    // mirror without repeating the edge: -1 → 1, n → n − 2 (repeat for tiny images)
-    let j = i;
-    while (j < 0 || j >= cols) j = j < 0 ? -j : 2 * (cols - 1) - j;
-    return j;
-  };
-  const oc = pad === "valid" ? cols - 2 * r : cols;
-  const out = new Float64Array(rows * oc);
-  for (let y = 0; y < rows; y++) {
-    for (let x = 0; x < oc; x++) {
-      let s = 0;
-      for (let t = 0; t < taps.length; t++) s += taps[t]! * src[y * cols + (pad === "valid" ? x + t : ref(x + t - r))]!;
-      out[y * oc + x] = s;
-    }
-  }
-  return { data: out, cols: oc };
-}
-
-function transpose(src: Float64Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * cols);
-  for (let y = 0; y < rows; y++) for (let x = 0; x < cols; x++) out[x * rows + y] = src[y * cols + x]!;
-  return out;
-}
+export type SsimPadding = Extract<Border, "valid" | "reflect">;
 
 /**
  * The per-pixel SSIM map of planar images `a`, `b` [c, h, w], averaged over channels; returns the map and its size.
@@ -67,18 +25,18 @@ function transpose(src: Float64Array, rows: number, cols: number): Float64Array 
 export function ssimMap(a: ArrayLike<number>, b: ArrayLike<number>, c: number, h: number, w: number, pad: SsimPadding = "valid"): { map: Float64Array; h: number; w: number } {
   if (a.length !== c * h * w || b.length !== c * h * w) throw new Error(`ssim: expected ${c}×${h}×${w} values, got ${a.length} and ${b.length}`);
   if (pad === "valid" && (h < WINDOW || w < WINDOW)) throw new Error(`ssim: "valid" needs images of at least ${WINDOW}×${WINDOW}, got ${w}×${h}`);
-  const taps = gaussianTaps();
+  const taps = gaussianTaps(WINDOW, SIGMA);
   const n = h * w;
   let acc: Float64Array | undefined;
   let size = { h, w };
   for (let ch = 0; ch < c; ch++) {
     const x = Float64Array.from({ length: n }, (_, i) => a[ch * n + i]!);
     const y = Float64Array.from({ length: n }, (_, i) => b[ch * n + i]!);
-    const mx = blur(x, h, w, taps, pad);
-    const my = blur(y, h, w, taps, pad).data;
-    const xx = blur(x.map((v) => v * v), h, w, taps, pad).data;
-    const yy = blur(y.map((v) => v * v), h, w, taps, pad).data;
-    const xy = blur(x.map((v, i) => v * y[i]!), h, w, taps, pad).data;
+    const mx = separableFilter(x, h, w, taps, pad);
+    const my = separableFilter(y, h, w, taps, pad).data;
+    const xx = separableFilter(x.map((v) => v * v), h, w, taps, pad).data;
+    const yy = separableFilter(y.map((v) => v * v), h, w, taps, pad).data;
+    const xy = separableFilter(x.map((v, i) => v * y[i]!), h, w, taps, pad).data;
     size = { h: mx.h, w: mx.w };
     acc ??= new Float64Array(mx.data.length);
     for (let i = 0; i < acc.length; i++) {

@@ -6,6 +6,7 @@
  *   N − 1 (scikit-image's defaults), averaged over channels; D_ssim = 1 − SSIM on the full map, then block-averaged
  *   to the patch grid.
  */
+import { separableFilter } from "../engine/blur.ts";
 
 /**
  * 1 − cos per patch of two feature maps on the host (the caller runs the backbone: masks/ sits beside features/
@@ -36,31 +37,14 @@ export function ssimDissimilarityMap(a: ArrayLike<number>, b: ArrayLike<number>,
   if (win < 3 || win % 2 !== 1) throw new Error(`ssimDissimilarityMap: window ${win} must be odd and ≥ 3`);
   const n = h * w;
   const q = (v: number) => Math.floor(Math.min(1, Math.max(0, v)) * 255); // truncating uint8 cast
-  const r = (win - 1) / 2;
   const np_ = win * win;
   const cov = np_ / (np_ - 1); // sample covariance
   const C1 = (0.01 * 255) ** 2;
   const C2 = (0.03 * 255) ** 2;
-  const ref = (i: number, m: number) => {
-    let j = i;
-    while (j < 0 || j >= m) j = j < 0 ? -j - 1 : 2 * m - j - 1; // reflect (edge repeated: 'symmetric' padding as scipy's 'reflect')
-    return j;
-  };
-  const box = (src: Float64Array) => {
-    const tmp = new Float64Array(n);
-    const out = new Float64Array(n);
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let t = -r; t <= r; t++) s += src[y * w + ref(x + t, w)]!;
-      tmp[y * w + x] = s / win;
-    }
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let t = -r; t <= r; t++) s += tmp[ref(y + t, h) * w + x]!;
-      out[y * w + x] = s / win;
-    }
-    return out;
-  };
+  // the uniform window as scipy's uniform_filter runs it: running sums divided by the length, edges mirrored with
+  // the edge repeated ("symmetric")
+  const ones = new Float64Array(win).fill(1);
+  const box = (src: Float64Array) => separableFilter(src, h, w, ones, "symmetric", win).data;
   const d = new Float64Array(n);
   for (let c = 0; c < 3; c++) {
     const x = Float64Array.from({ length: n }, (_, i) => q(a[c * n + i]!));
@@ -79,34 +63,6 @@ export function ssimDissimilarityMap(a: ArrayLike<number>, b: ArrayLike<number>,
     }
   }
   return d;
-}
-
-/**
- * Separable Gaussian blur (σ in pixels, radius ⌈3σ⌉, borders clamped) of planar images [c, h, w]; σ = 0 copies.
- */
-export function gaussianBlur(img: Float32Array, c: number, h: number, w: number, sigma: number): Float32Array {
-  const out = Float32Array.from(img);
-  if (sigma <= 0) return out;
-  const r = Math.ceil(3 * sigma);
-  const taps = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const sum = taps.reduce((a, b) => a + b, 0);
-  const k = taps.map((t) => t / sum);
-  const n = h * w;
-  const tmp = new Float32Array(n);
-  for (let ch = 0; ch < c; ch++) {
-    const o = ch * n;
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let t = -r; t <= r; t++) s += k[t + r]! * out[o + y * w + Math.min(w - 1, Math.max(0, x + t))]!;
-      tmp[y * w + x] = s;
-    }
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let t = -r; t <= r; t++) s += k[t + r]! * tmp[Math.min(h - 1, Math.max(0, y + t)) * w + x]!;
-      out[o + y * w + x] = s;
-    }
-  }
-  return out;
 }
 
 /** Squared colour error per pixel (mean over the 3 channels) of planar RGB [3, h, w] images. */

@@ -15,7 +15,8 @@
  * salient when its mean evidence reaches 1 std in one frame or more, and voted clusters rescue their patches down
  * to 0.5 std while any patch at ≥ 2 std counts on its own.
  */
-import { ssimDissimilarityMap, blockMean, featureCosineDissimilarity, gaussianBlur, squaredErrorMap } from "./dissimilarity.ts";
+import { gaussianBlur } from "../engine/blur.ts";
+import { ssimDissimilarityMap, blockMean, featureCosineDissimilarity, squaredErrorMap } from "./dissimilarity.ts";
 import { fuseDissimilarity, standardise, OFFICIAL_WEIGHTS, type FusionWeights, type Standardise } from "./fuse.ts";
 import { kmeans } from "./kmeans.ts";
 import { refineMask, OFFICIAL_REFINE, type RefineOptions } from "./refine.ts";

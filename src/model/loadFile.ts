@@ -9,8 +9,17 @@ import type { SafetensorsFile } from "../engine/safetensors.ts";
 /** The shipped static renderer (stage 1), used when a command is given no `--ckpt`. */
 export const DEFAULT_MODEL = fileURLToPath(new URL("../../models/small.safetensors", import.meta.url));
 
-/** The shipped WildRayZer (the stage-1 model plus its stage-2 motion estimator): the default for motion masks. */
+/**
+ * The shipped WildRayZer: the stage-1 model, its stage-2 motion estimator, and stage 3 (masked reconstruction on
+ * dynamic scenes); the default for motion masks.
+ */
 export const DEFAULT_WILDRAYZER = fileURLToPath(new URL("../../models/wildrayzer-small.safetensors", import.meta.url));
+
+/**
+ * The RayZer arm of the WildRayZer comparison: the stage-1 model fine-tuned on the same dynamic scenes for the same
+ * steps as stage 3, without masks (RESULTS.md, "WildRayZer vs RayZer").
+ */
+export const DEFAULT_RAYZER_DYNAMIC = fileURLToPath(new URL("../../models/rayzer-dynamic-small.safetensors", import.meta.url));
 
 function readBytes(path: string): Uint8Array {
   return readFileChecked(path, "a wildrayzer model or checkpoint (.safetensors)");

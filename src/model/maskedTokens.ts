@@ -1,5 +1,5 @@
 /**
- * Masked tokens (docs/METHOD.md, "Masked tokens and the gated loss"): a per-pixel dynamic map of each input view
+ * Masked tokens (docs/METHOD.md §7): a per-pixel dynamic map of each input view
  * (the motion estimator's probabilities, or a binary mask: copy-paste, ground truth) is average-pooled over each
  * token's patch — the fraction of the patch that moves — and a token whose fraction exceeds the threshold is
  * dynamic. The result is the scene encoder's keep-mask (1 = static token kept, 0 = replaced by zeros or the learned

@@ -9,7 +9,7 @@
  * original frame (through the frame's `CropMap`).
  */
 import type { Clip } from "../data/clip.ts";
-import { clipWindows } from "../data/sampling.ts";
+import { clipWindows, packImages, windowOrder, type ViewWindow } from "../data/sampling.ts";
 import { uncropIntrinsics } from "../data/crop.ts";
 import { denormalizeIntrinsics, type Intrinsics } from "../geometry/cameras.ts";
 import { mat4Identity, mat4Mul, type Mat4 } from "../geometry/mat4.ts";
@@ -46,19 +46,17 @@ export async function clipCameras(
   model: ModelConfig,
   clip: Clip,
   onProgress?: (done: number, total: number) => void,
-): Promise<{ cameras: FrameCamera[]; windows: { inputs: number[]; targets: number[] }[] }> {
+): Promise<{ cameras: FrameCamera[]; windows: ViewWindow[] }> {
   const { h, w } = clip;
   const v = model.views;
   const windows = clipWindows(clip.frames.length, v);
-  const img = 3 * h * w;
   const forward = makeForward(model);
   const poses = new Map<number, Mat4>();
   const cameras: FrameCamera[] = new Array(clip.frames.length);
   try {
     for (const [wi, win] of windows.entries()) {
-      const order = [...win.inputs, ...win.targets];
-      const x = new Float32Array(v * img);
-      order.forEach((f, j) => x.set(clip.frames[f]!.image, j * img));
+      const order = windowOrder(win);
+      const x = packImages(clip, order); // [v, 3, h, w]
       const { c2w, fxfycxcy } = await forward.estimate(params, x, [1, v, 3, h, w]);
       const frames = [...order].sort((a, b) => a - b);
       const at = (f: number) => order.indexOf(f);

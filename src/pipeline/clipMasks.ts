@@ -11,6 +11,7 @@
  * `masker` (a stage-3 model, src/pipeline/maskedInputs.ts) each window renders from its masked input tokens.
  */
 import { sceneLabel } from "../data/clip.ts";
+import { packImages, windowOrder } from "../data/sampling.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import type { Scene } from "../data/scene.ts";
 import type { ModelConfig } from "../model/config.ts";
@@ -52,9 +53,7 @@ export async function clipPseudoMasks(
   const out: WindowMasks[] = [];
   try {
     for (const [i, win] of windows.entries()) {
-      const order = [...win.inputs, ...win.targets];
-      const x = new Float32Array(v * img);
-      order.forEach((f, j) => x.set(clip.frames[f]!.image, j * img));
+      const x = packImages(clip, windowOrder(win)); // [v, 3, h, w]
       const keep = opts.masker ? await opts.masker.keep(x, [1, v, 3, h, w]) : undefined;
       const { renders: r } = await forward.estimate(params, x, [1, v, 3, h, w], keep ? { keep } : {});
       const renders = win.targets.map((_, j) => r.slice(j * img, (j + 1) * img));

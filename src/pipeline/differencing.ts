@@ -8,7 +8,7 @@
  * neither does the pixel is static). Thresholded at `threshold`, then morphology, small-blob removal and GrabCut
  * exactly as the pseudo-mask pipeline refines its masks (masks/refine.ts).
  */
-import { gaussianBlur } from "../masks/dissimilarity.ts";
+import { gaussianBlur } from "../engine/blur.ts";
 import { OFFICIAL_REFINE, refineMask, type RefineOptions } from "../masks/refine.ts";
 import { DEFAULT_HOMOGRAPHY, type HomographyOptions } from "./homography.ts";
 import type { FrameStack } from "./staticRenderer.ts";

@@ -44,9 +44,20 @@ export type Forward = {
   dispose(): void;
 };
 
+/** `base` and its `identity`: renders from identity cameras with the model's initial focal, the same for every runtime. */
+function withIdentity(model: ModelConfig, base: Omit<Forward, "identity">): Forward {
+  return {
+    ...base,
+    identity(params, images, shape) {
+      const { c2w, fxfycxcy } = identityCameraArrays(shape[0] * shape[1], model.focalInit);
+      return base.withCameras(params, images, shape, c2w, fxfycxcy);
+    },
+  };
+}
+
 /** The forward on `runtime`: jax-js (jitted, on the engine's device) or ONNX Runtime (src/pipeline/onnxForward.ts). */
 export function makeForward(model: ModelConfig, runtime: Runtime = "jax"): Forward {
-  if (runtime === "onnx") return makeOnnxForward(model);
+  if (runtime === "onnx") return withIdentity(model, makeOnnxForward(model));
   const est = jit((p: RayZerParams, x: JArray) => {
     const out = runRayZer(p, x, model);
     return [out.renders, out.cameras.c2w, out.cameras.fxfycxcy];
@@ -66,7 +77,7 @@ export function makeForward(model: ModelConfig, runtime: Runtime = "jax"): Forwa
     ) as JArray;
     return (await out.data()) as Float32Array;
   };
-  return {
+  return withIdentity(model, {
     async estimate(params, images, shape, opts = {}) {
       const [b] = shape;
       const [renders, c2w, k4] = (
@@ -75,17 +86,13 @@ export function makeForward(model: ModelConfig, runtime: Runtime = "jax"): Forwa
       return { renders: (await renders!.data()) as Float32Array, c2w: (await c2w!.data()) as Float32Array, fxfycxcy: (await k4!.data()) as Float32Array };
     },
     withCameras,
-    identity(params, images, shape) {
-      const { c2w, fxfycxcy } = identityCameraArrays(shape[0] * shape[1], model.focalInit);
-      return withCameras(params, images, shape, c2w, fxfycxcy);
-    },
     dispose() {
       est.dispose();
       estKeep.dispose();
       given.dispose();
       givenKeep.dispose();
     },
-  };
+  });
 }
 
 /**
@@ -140,17 +147,13 @@ export function makeStagedForward(model: ModelConfig, opts: { chunk?: number } =
   };
   const withCameras = async (params: RayZerParams, images: Float32Array, shape: Shape5, c2w: Float32Array, k4: Float32Array, opts: ForwardOptions = {}) =>
     (await run(params, images, shape, { c2w, k4 }, opts.keep)).renders;
-  return {
+  return withIdentity(model, {
     estimate: (params, images, shape, opts = {}) => run(params, images, shape, undefined, opts.keep),
     withCameras,
-    identity(params, images, shape) {
-      const { c2w, fxfycxcy } = identityCameraArrays(shape[0] * shape[1], model.focalInit);
-      return withCameras(params, images, shape, c2w, fxfycxcy);
-    },
     dispose() {
       block.dispose();
     },
-  };
+  });
 }
 
 /**
@@ -159,7 +162,7 @@ export function makeStagedForward(model: ModelConfig, opts: { chunk?: number } =
  * (a paper-size model), then block by block (`makeStagedForward`).
  */
 export function makeInferenceForward(model: ModelConfig, runtime: Runtime = "jax"): Forward {
-  if (runtime === "onnx") return makeOnnxForward(model);
+  if (runtime === "onnx") return withIdentity(model, makeOnnxForward(model));
   const seq = model.views * (1 + tokensPerView(model) / model.cameraPool ** 2);
   const attentionBytes = seq * seq * model.heads * 4 * model.layers.camera;
   return attentionBytes > 2 ** 30 ? makeStagedForward(model) : makeForward(model);

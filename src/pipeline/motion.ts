@@ -7,7 +7,7 @@ import { sceneLabel } from "../data/clip.ts";
 import { jit, nn, numpy as np, type Array as JArray } from "@jax-js/jax";
 import { ref } from "../engine/params.ts";
 import { WildrayzerError } from "../engine/errors.ts";
-import { clipWindows } from "../data/sampling.ts";
+import { clipWindows, packImages, windowOrder } from "../data/sampling.ts";
 import type { Scene } from "../data/scene.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import type { ModelConfig } from "../model/config.ts";
@@ -103,13 +103,11 @@ export async function clipMotionMasks(
   if (clip.frames.length < v) throw new WildrayzerError(`${sceneLabel(clip)}: ${clip.frames.length} frames, but the model needs at least ${v}`);
   const windows = clipWindows(clip.frames.length, v);
   const pass = makeMotionPass(model);
-  const img = 3 * h * w;
   const probs: (Float32Array | undefined)[] = new Array(clip.frames.length);
   try {
     for (const [i, win] of windows.entries()) {
-      const order = [...win.inputs, ...win.targets];
-      const x = new Float32Array(v * img);
-      order.forEach((f, j) => x.set(clip.frames[f]!.image, j * img));
+      const order = windowOrder(win);
+      const x = packImages(clip, order); // [v, 3, h, w]
       const p = await motionProbabilities(pass, params, model, fx, tap, x, [1, v, 3, h, w]);
       order.forEach((f, j) => (probs[f] ??= p.slice(j * h * w, (j + 1) * h * w)));
       opts.onProgress?.(i + 1, windows.length);

@@ -16,6 +16,7 @@ import { mat3Mul, mat4FromRt, mat4Mul, mat4Translation, norm3, rigidInverse } fr
 import { axisAngleToMat3 } from "../geometry/rotations.ts";
 import { cameraPath } from "../geometry/poses.ts";
 import type { Scene } from "../data/scene.ts";
+import { packImages } from "../data/sampling.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
 import { makeInferenceForward, type Forward, type Shape5 } from "./forward.ts";
@@ -83,8 +84,7 @@ export async function estimateClip(params: RayZerParams, model: ModelConfig, sce
   const order = [used[0]!, used[v - 1]!, ...used.slice(1, v - 1)].slice(0, v); // inputs first (k = 2)
   if (k !== 2) throw new Error("renderNovelViews: models with 2 input views only");
   const img = 3 * h * w;
-  const x = new Float32Array(v * img);
-  order.forEach((f, i) => x.set(scene.frames[f]!.image, i * img));
+  const x = packImages(scene, order); // [v, 3, h, w]
 
   const shape: Shape5 = [1, v, 3, h, w];
   const keep = masker ? await masker.keep(x, shape) : undefined;

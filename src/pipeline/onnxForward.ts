@@ -5,7 +5,6 @@
  * See docs/ENGINE.md ("ONNX Runtime inference").
  */
 import type { InferenceSession, Tensor } from "onnxruntime-node";
-import { identityCameraArrays } from "../geometry/cameras.ts";
 import { WildrayzerError } from "../engine/errors.ts";
 import type { ParamTree } from "../engine/params.ts";
 import type { ModelConfig } from "../model/config.ts";
@@ -124,7 +123,8 @@ type Shape5 = [number, number, number, number, number];
 /**
  * The inference forward (host images in, host renders and cameras out) on ONNX Runtime, in the shape of the
  * jitted jax-js forward: `estimate` predicts the cameras and renders views k … v−1, `withCameras` renders them from
- * given cameras (both with an optional token keep-mask, zeroed tokens only), `identity` from identity cameras with the model's initial focal. Parameters are never consumed;
+ * given cameras (both with an optional token keep-mask, zeroed tokens only; src/pipeline/forward.ts adds
+ * `identity`, as for every forward). Parameters are never consumed;
  * each parameter tree is copied to the host once (on its first use) and its sessions are kept until `dispose`.
  */
 export function makeOnnxForward(model: ModelConfig) {
@@ -152,10 +152,6 @@ export function makeOnnxForward(model: ModelConfig) {
       return { renders: out.renders, c2w: out.c2w, fxfycxcy: out.fxfycxcy };
     },
     withCameras,
-    identity(params: ParamTree, images: Float32Array, shape: Shape5): Promise<Float32Array> {
-      const { c2w, fxfycxcy } = identityCameraArrays(shape[0] * shape[1], model.focalInit);
-      return withCameras(params, images, shape, c2w, fxfycxcy);
-    },
     dispose(): void {
       for (const m of models.values()) void m.then((x) => x.dispose());
       models.clear();

@@ -2,10 +2,10 @@
  * The windows that give every frame of a clip a static rendering (clip masks, the browser viewer's residuals): see
  * src/pipeline/clipMasks.ts for the windowing rule. No backbone, no OpenCV: safe for the browser.
  */
-import { clipWindows } from "../data/sampling.ts";
+import { clipWindows, type ViewWindow } from "../data/sampling.ts";
 
 /** One window of a clip: frame indices, inputs first. */
-export type MaskWindow = { inputs: number[]; targets: number[] };
+export type MaskWindow = ViewWindow;
 
 /** The windows that give every frame of an `n`-frame clip a mask, for a model of `views` views and 2 inputs. */
 export function maskWindows(n: number, views: number): MaskWindow[] {

@@ -5,7 +5,7 @@
 import { WildrayzerError } from "../engine/errors.ts";
 import { makeRng } from "../engine/rng.ts";
 import { HELD_OUT_SEED_START } from "../data/config.ts";
-import { packBatch, selectViews, type HostBatch } from "../data/sampling.ts";
+import { packBatch, randomClipWindow, selectViews, windowOrder, type HostBatch } from "../data/sampling.ts";
 import { generateScene } from "../data/synth/index.ts";
 import { readClips } from "../data/readers/index.ts";
 import type { Clip } from "../data/clip.ts";
@@ -35,16 +35,13 @@ export function trainSamples(run: RunConfig, indices: readonly number[], clips: 
     if (clips) {
       const rng = makeRng(seed ^ 0x5eed);
       const clip = clips[rng.int(clips.length)]!;
-      const start = rng.int(clip.frames.length - views + 1);
-      const { inputs, targets } = selectViews(rng, views, inputViews, views);
       scenes.push(clip);
-      orders.push([...inputs, ...targets].map((f) => f + start));
+      orders.push(windowOrder(randomClipWindow(rng, clip.frames.length, views, inputViews)));
       continue;
     }
     const scene = generateScene(seed, run.data);
-    const { inputs, targets } = selectViews(makeRng(seed ^ 0x5eed), scene.frames.length, inputViews, views);
     scenes.push(scene);
-    orders.push([...inputs, ...targets]);
+    orders.push(windowOrder(selectViews(makeRng(seed ^ 0x5eed), scene.frames.length, inputViews, views)));
   }
   return packBatch(scenes, orders);
 }

@@ -103,7 +103,7 @@ export const MotionTrainConfigSchema = z
 export type MotionTrainConfig = z.infer<typeof MotionTrainConfigSchema>;
 
 /**
- * Stage 3 (masked reconstruction, docs/METHOD.md "Three-stage training"): the RayZer trains again, on dynamic
+ * Stage 3 (masked reconstruction, docs/METHOD.md §8): the RayZer trains again, on dynamic
  * scenes, with the dynamic input tokens replaced before the scene encoder and the dynamic target pixels left out of
  * the loss; the motion estimator is frozen. `masks` says where the dynamic maps come from.
  */

@@ -13,7 +13,7 @@ export function mse(pred: JArray, target: JArray): JArray {
 }
 
 /**
- * WildRayZer's gated photometric loss (docs/METHOD.md, "Masked tokens and the gated loss"): the stage-1 loss with
+ * WildRayZer's gated photometric loss (docs/METHOD.md §7): the stage-1 loss with
  * the dynamic pixels of the targets left out. `gate` [b, t, h, w] is 1 on static pixels (counted) and 0 on dynamic
  * ones. When fewer than 10 % of the batch's pixels are static, the gate is dropped (every pixel counts) for both
  * terms, as the official code does. Then

@@ -1,6 +1,5 @@
 /**
- * `train --method wildrayzer`: the three stages in one resumable command (docs/METHOD.md, "Three-stage
- * training"), each in its own run folder under `outDir` (stage1/, stage2/, stage3/), each starting from the
+ * `train --method wildrayzer`: the three stages in one resumable command (docs/METHOD.md §8), each in its own run folder under `outDir` (stage1/, stage2/, stage3/), each starting from the
  * previous stage's checkpoint. A finished stage (its checkpoint at its last step) is skipped; with `resume` an
  * interrupted stage continues exactly where it stopped, as a single-stage run does.
  */

@@ -1,5 +1,5 @@
 /**
- * The training stages as data (docs/METHOD.md, "Three-stage training"). Each stage says what it is (`stage`,
+ * The training stages as data (docs/METHOD.md §8). Each stage says what it is (`stage`,
  * `name`, `banner`: printed at the start and stored in the checkpoint), which parameters it leaves untouched
  * (`frozen`), how step `step`'s batch is made (`batch`: a pure function of the run, the step and the data, so a
  * resumed run sees exactly the batches it would have seen), which loss variant a step uses and the loss itself,

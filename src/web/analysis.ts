@@ -10,7 +10,7 @@
 import type { Camera } from "../geometry/cameras.ts";
 import type { Scene } from "../data/scene.ts";
 import { generateScene, type SynthScene } from "../data/synth/index.ts";
-import { clipWindows } from "../data/sampling.ts";
+import { clipWindows, packImages, windowOrder } from "../data/sampling.ts";
 import type { ModelFileMeta, Stage } from "../model/load.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
@@ -138,9 +138,7 @@ export function makeSession(params: RayZerParams, model: ModelConfig, backbone?:
       const drops: number[] = [];
       const renders: (Float32Array | undefined)[] = new Array(scene.frames.length).fill(undefined);
       for (const [i, win] of windows.entries()) {
-        const order = [...win.inputs, ...win.targets];
-        const x = new Float32Array(v * img);
-        order.forEach((f, j) => x.set(scene.frames[f]!.image, j * img));
+        const x = packImages(scene, windowOrder(win)); // [v, 3, h, w]
         const keep = m0 ? await m0.keep(x, [1, v, 3, h, w]) : undefined;
         if (keep) drops.push(droppedFraction(keep));
         const { renders: r } = await forward.estimate(params, x, [1, v, 3, h, w], keep ? { keep } : {});

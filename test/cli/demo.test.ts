@@ -9,29 +9,40 @@ import { engine } from "../helpers/engine.ts";
 import { RUN_PRESETS } from "../../src/train/config.ts";
 import { exportModel } from "../../src/train/checkpoint.ts";
 import { saveUntrainedCheckpoint } from "../helpers/checkpoint.ts";
+import { MOTION_PRESETS } from "../../src/model/motionConfig.ts";
+import { MASK_TAP_CHANNELS } from "../../src/pipeline/pseudoLabels.ts";
 
 const root = mkdtempSync(join(tmpdir(), "wrz-demo-"));
 after(() => rmSync(root, { recursive: true, force: true }));
 /** An untrained tiny model, so the demo's model section is tested without depending on the shipped file. */
 const model = join(root, "tiny.safetensors");
+/** An untrained tiny model with a motion estimator, stored as stage 3: the comparison's WildRayZer. */
+const wild = join(root, "tiny-wild.safetensors");
 before(async () => {
   await engine();
   await saveUntrainedCheckpoint(join(root, "ckpt.safetensors"), RUN_PRESETS.tiny, 1, 3);
   await exportModel(join(root, "ckpt.safetensors"), model);
+  const motion = { ...MOTION_PRESETS.tiny, featureChannels: MASK_TAP_CHANNELS, tokenWidth: RUN_PRESETS.tiny.model.d, patch: RUN_PRESETS.tiny.model.patch };
+  await saveUntrainedCheckpoint(join(root, "wild.safetensors"), { ...RUN_PRESETS.tiny, model: { ...RUN_PRESETS.tiny.model, motion } }, 2, 4, 3);
+  await exportModel(join(root, "wild.safetensors"), wild);
 });
 
 describe("wildrayzer demo", () => {
   it("passes the engine check, writes three scenes and a report whose images all exist", async () => {
     const out = join(root, "full");
-    const r = await runCli(["demo", "--out", out, "--model", model, "--eval-scenes", "4"]);
+    const r = await runCli(["demo", "--out", out, "--model", model, "--eval-scenes", "4", "--wildrayzer", wild, "--rayzer", model]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /camera estimator/);
     assert.match(r.stdout, /^engine check: ok \(jit matmul \d+ ms, block gradient [\d.]+ m?s; total/m);
     assert.match(r.stdout, new RegExp(`^report: ${join(out, "report.html")}\\n$`, "m"));
     // stderr is a pipe here: no bars, only one summary line per stage.
-    assert.match(r.stderr, /^engine check: 2\/2 checks passed \([\d.]+ m?s\)\ndemo scenes: 3 scenes written to [^\n]+ \([\d.]+ m?s\)\nmodel eval: 4\/4 \([\d.]+ m?s\)\n$/);
+    assert.match(r.stderr, /^engine check: 2\/2 checks passed \([\d.]+ m?s\)\ndemo scenes: 3 scenes written to [^\n]+ \([\d.]+ m?s\)\nmodel eval: 4\/4 \([\d.]+ m?s\)\ndynamic scenes: 2\/2 \([\d.]+ m?s\)\n$/);
+    // the comparison: both arms on the same 4 held-out dynamic scenes, the WildRayZer (stage 3) with its estimator's masks
+    assert.match(r.stdout, /^dynamic scenes \(4 held out, 1-2 movers\), static-pixel PSNR: nearest input [\d.]+, mean of inputs [\d.]+$/m);
+    assert.match(r.stdout, /^ {2}RayZer \(tiny\.safetensors\): [\d.]+ dB static px, [\d.]+ dB vs clean frames$/m);
+    assert.match(r.stdout, /^ {2}WildRayZer \(tiny-wild\.safetensors, stage 3\): [\d.]+ dB static px, [\d.]+ dB vs clean frames, \d+ % of input tokens replaced$/m);
     assert.match(r.stdout, /^model: .*tiny\.safetensors \(step 3\) on 4 held-out scenes: PSNR [\d.]+ dB vs nearest input [\d.]+, mean of inputs [\d.]+; rotation error/m);
-    const masks = /^pseudo-masks \(stand-in renderer, moderate degradation\): mIoU synth_1 ([\d.]+), synth_2 ([\d.]+), synth_3 ([\d.]+) /m.exec(r.stdout);
+    const masks = /^pseudo-masks \(stand-in renderer, moderate degradation\): mIoU scene_00000 ([\d.]+), scene_00001 ([\d.]+), scene_00002 ([\d.]+) /m.exec(r.stdout);
     assert.ok(masks, `pseudo-mask line: ${r.stdout}`);
     // the stand-in is the true static view, mildly blurred: the masks must find the movers (RESULTS.md: 0.77 on 50 held-out scenes)
     assert.ok(masks.slice(1).every((v) => Number(v) > 0.5), `mIoU per demo scene ${masks.slice(1).join(", ")}`);
@@ -45,7 +56,9 @@ describe("wildrayzer demo", () => {
     const srcs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]!);
     // model section: 3 held-out samples × (2 inputs + 2 targets × (truth, render, error)) for tiny (4 views);
     // pseudo-masks: 13 stage rows (true mask included) × 8 frames of the first scene
-    assert.equal(srcs.length, 3 * 8 * 4 + 3 * (2 + 2 * 3) + 13 * 8, "data scenes, the model's held-out samples, the pseudo-mask stages");
+    // comparison: 3 scenes × (2 inputs + 2 replaced-token inputs + 2 targets × (observed, clean, 2 renders, estimator, truth))
+    assert.equal(srcs.length, 3 * 8 * 4 + 3 * (2 + 2 * 3) + 3 * (2 + 2 + 2 * 6) + 13 * 8, "data scenes, the model's held-out samples, the comparison, the pseudo-mask stages");
+    assert.match(html, /WildRayZer vs RayZer on unseen dynamic scenes/);
     assert.match(html, /Pseudo-motion masks \(stand-in renderer\)/);
     assert.match(html, /copy the nearest input/);
     // the blend ceilings: the best mix per target can never be below the cross-fade at the true frame time

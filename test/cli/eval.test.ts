@@ -99,9 +99,29 @@ describe("wildrayzer eval", () => {
     assert.match(bad.stderr, /--runtime <kind>' argument 'tfjs' is invalid/);
   });
 
+  it("on dynamic scenes with --inputs 3 and oracle token masks: stable keys, jax and ONNX agree", async () => {
+    const args = ["--quiet", "eval", "--ckpt", ckpt, "--data", `synth:${HELD_OUT_SEED_START}..${HELD_OUT_SEED_START + 1}`, "--movers", "1,2", "--inputs", "3", "--token-masks", "oracle", "--json"];
+    type Dyn = { inputViews: number; targets: number; psnrStatic: { model: number }; ssimStatic: { model: number }; psnrClean: { model: number }; perceptualStatic: { model: number }; tokenMasks: { source: string; dropped: number } };
+    const runs: Dyn[] = [];
+    for (const extra of [["--runtime", "jax"], []]) {
+      const r = await runCli([...args, ...extra]);
+      assert.equal(r.code, 0, r.stderr);
+      runs.push(JSON.parse(r.stdout) as Dyn);
+    }
+    const [jax, onnx] = runs as [Dyn, Dyn];
+    assert.equal(jax.inputViews, 3);
+    assert.equal(jax.targets, 2, "2 scenes × (4 views − 3 inputs)");
+    for (const key of ["psnrStatic", "ssimStatic", "psnrClean", "perceptualStatic"] as const) assert.ok(Number.isFinite(jax[key].model), `${key}.model`);
+    assert.equal(jax.tokenMasks.source, "oracle");
+    assert.ok(jax.tokenMasks.dropped > 0, "the movers' tokens are replaced");
+    assert.ok(Math.abs(jax.psnrStatic.model - onnx.psnrStatic.model) < 1e-3, `masked forward: jax ${jax.psnrStatic.model} vs onnx ${onnx.psnrStatic.model}`);
+  });
+
   it("bad inputs exit 2 with one line", async () => {
     const cases: [string[], RegExp][] = [
-      [["--inputs", "3"], /--inputs 3: this model takes 2 input views/],
+      [["--inputs", "4"], /--inputs 4: the model has 4 views; at most 3 inputs leave a target/],
+      [["--movers", "2"], /--movers 2: expected MIN,MAX moving objects per scene/],
+      [["--token-masks", "motion"], /--token-masks motion: .* has no motion estimator/],
       [["--targets", "5"], /--targets 5: this model renders at most 2 targets/],
       [["--data", "synth:9..3"], /--data synth:9\.\.3: the last seed must be ≥ the first/],
       [["--data", "synth:x"], /--data synth:x: expected synth/],

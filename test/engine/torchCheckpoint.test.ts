@@ -154,6 +154,15 @@ describe("torch checkpoint reader", () => {
     await ck.close();
   });
 
+  it("APPENDS extends a list and ADDITEMS a set (read as a list); on anything else each names its opcode", () => {
+    const EMPTY_LIST = 0x5d, EMPTY_SET = 0x8f, APPENDS = 0x65, ADDITEMS = 0x90;
+    const pk = (...parts: Buffer[]) => new Uint8Array(Buffer.concat([P.op(0x80, 4), ...parts, P.op(STOP)]));
+    assert.deepEqual(unpickle(pk(P.op(EMPTY_LIST, MARK), P.int(1), P.int(-2), P.op(APPENDS)), "l.pkl"), [1, -2]);
+    assert.deepEqual(unpickle(pk(P.op(EMPTY_SET, MARK), P.int(3), P.op(ADDITEMS)), "s.pkl"), [3]);
+    assert.throws(() => unpickle(pk(P.op(EMPTY_DICT, MARK), P.int(1), P.op(APPENDS)), "d.pkl"), /APPENDS on something that is not a list/);
+    assert.throws(() => unpickle(pk(P.op(EMPTY_DICT, MARK), P.int(1), P.op(ADDITEMS)), "d.pkl"), /ADDITEMS on something that is not a set/);
+  });
+
   it("refuses globals outside the allow-list (os.system, builtins.eval, via GLOBAL or STACK_GLOBAL) without running anything", () => {
     const system = new Uint8Array(Buffer.concat([P.op(0x80, 2), P.global("os", "system"), P.op(MARK), P.str("touch /tmp/pwned"), P.op(TUPLE, REDUCE, STOP)]));
     assert.throws(() => unpickle(system, "evil.pt"), (e: unknown) => e instanceof WildrayzerError && /^evil\.pt: refuses the pickle global os\.system/.test(e.message));

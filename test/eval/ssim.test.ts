@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ssim as ssimJs } from "ssim.js";
-import { gaussianTaps, ssimHost, ssimMap } from "../../src/eval/ssim.ts";
+import { gaussianTaps } from "../../src/engine/blur.ts";
+import { ssimHost, ssimMap } from "../../src/eval/ssim.ts";
 import { makeRng } from "../../src/engine/rng.ts";
 
 /** A grey 8-bit test image: a smooth pattern plus seeded noise, as values 0..255. */
@@ -40,7 +41,7 @@ describe("SSIM", () => {
     const want = (0.25 + c1) / (0.3125 + c1);
     const got = ssimHost(new Float32Array(400).fill(0.5), new Float32Array(400).fill(0.25), 1, 20, 20);
     assert.ok(Math.abs(got - want) < 1e-12, `${got} vs ${want}`);
-    const taps = gaussianTaps();
+    const taps = gaussianTaps(11, 1.5);
     assert.ok(Math.abs(taps.reduce((s, t) => s + t, 0) - 1) < 1e-15 && taps[5]! > taps[4]!, "normalised, peaked taps");
   });
 

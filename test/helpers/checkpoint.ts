@@ -10,10 +10,10 @@ import { RUN_PRESETS, type RunConfig } from "../../src/train/config.ts";
 import { randValues } from "./engine.ts";
 
 /** Writes a freshly initialised model of `run` (weights from `key`) and its optimiser state to `path` as step `step`. */
-export async function saveUntrainedCheckpoint(path: string, run: RunConfig, key: number, step: number): Promise<void> {
+export async function saveUntrainedCheckpoint(path: string, run: RunConfig, key: number, step: number, stage: 1 | 2 | 3 = 1): Promise<void> {
   const params = initRayZer(random.key(key), run.model);
   const state = { params, opt: initAdamW(params) };
-  await saveCheckpoint(path, state, { run, step, stage: 1 });
+  await saveCheckpoint(path, state, { run, step, stage });
   dispose(state);
 }
 

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { fuseDissimilarity, fusionWeights, standardise, zscoreFrames } from "../../src/masks/fuse.ts";
 import { kmeans } from "../../src/masks/kmeans.ts";
 import { combineVote, quantile, voteClusters } from "../../src/masks/vote.ts";
-import { gaussianBlur, squaredErrorMap } from "../../src/masks/dissimilarity.ts";
+import { gaussianBlur } from "../../src/engine/blur.ts";
+import { squaredErrorMap } from "../../src/masks/dissimilarity.ts";
 import { makeRng } from "../../src/engine/rng.ts";
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) => {

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { engine } from "../helpers/engine.ts";
 import { runCli } from "../helpers/cli.ts";
+import { buildProgram } from "../../src/cli/main.ts";
 import { saveTinyWildrayzer } from "../helpers/checkpoint.ts";
 import { dispose } from "../../src/engine/params.ts";
 import { generateScene } from "../../src/data/synth/index.ts";
@@ -69,12 +70,16 @@ describe("run --token-masks", () => {
     assert.ok(m.stdout.includes(line), m.stdout);
   });
 
-  it("--token-masks motion with the warp renderer exits 2 with one line; --help states the stage rule", async () => {
+  it("--token-masks motion with the warp renderer exits 2 with one line; render, run and masks --help state the stage rule", async () => {
     const bad = await runCli(["run", scene, "--out", join(dir, "bad"), "--ckpt", ckpt, "--token-masks", "motion"]);
     assert.equal(bad.code, 2, bad.stderr);
     assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
     assert.match(bad.stderr, /--token-masks motion: the warp renderer reads no tokens; use it with --renderer model/);
-    const help = await runCli(["run", "--help"]);
-    assert.match(help.stdout.replace(/\s+/g, " "), /--token-masks <mode> with --renderer model .*default: motion for a stage-3 model file with a motion estimator, none for stage 1\/2/);
+    const commands = buildProgram().commands;
+    for (const [name, scope] of [["run", "with --renderer model"], ["render", ""], ["masks", "--renderer model:"]] as const) {
+      const help = commands.find((c) => c.name() === name)!.helpInformation().replace(/\s+/g, " ");
+      assert.ok(help.includes(`--token-masks <mode> ${scope}`.replace(/ $/, "")), `${name} --help names --token-masks`);
+      assert.match(help, /default: motion for a stage-3 model file with a motion estimator, none for stage 1\/2/, `${name} --help states the stage rule`);
+    }
   });
 });

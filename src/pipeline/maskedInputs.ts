@@ -42,7 +42,7 @@ export function masksByDefault(stage: Stage, params: RayZerParams, model: ModelC
  */
 export function resolveTokenMasks(flag: TokenMaskMode | undefined, stage: Stage, params: RayZerParams, model: ModelConfig, label: string): TokenMaskMode {
   if (flag === "motion" && !hasMotion(params, model)) {
-    throw new WildrayzerError(`--token-masks motion: ${label} has no motion estimator (a stage-1 RayZer); give a stage-3 (or stage-2) --ckpt, or use --token-masks none`);
+    throw new WildrayzerError(`--token-masks motion: ${label} has no motion estimator (a stage-1 RayZer, or official weights: their motion head is not converted); give a stage-3 (or stage-2) --ckpt, or use --token-masks none`);
   }
   return flag ?? (masksByDefault(stage, params, model) ? "motion" : "none");
 }

@@ -40,7 +40,7 @@ export type Forward = {
   estimate(params: RayZerParams, images: Float32Array, shape: Shape5, opts?: ForwardOptions): Promise<ForwardResult>;
   withCameras(params: RayZerParams, images: Float32Array, shape: Shape5, c2w: Float32Array, fxfycxcy: Float32Array, opts?: ForwardOptions): Promise<Float32Array>;
   /** Renders from identity cameras with the model's default focal (the "are the cameras used?" diagnostic). */
-  identity(params: RayZerParams, images: Float32Array, shape: Shape5): Promise<Float32Array>;
+  identity(params: RayZerParams, images: Float32Array, shape: Shape5, opts?: ForwardOptions): Promise<Float32Array>;
   dispose(): void;
 };
 
@@ -48,9 +48,9 @@ export type Forward = {
 function withIdentity(model: ModelConfig, base: Omit<Forward, "identity">): Forward {
   return {
     ...base,
-    identity(params, images, shape) {
+    identity(params, images, shape, opts = {}) {
       const { c2w, fxfycxcy } = identityCameraArrays(shape[0] * shape[1], model.focalInit);
-      return base.withCameras(params, images, shape, c2w, fxfycxcy);
+      return base.withCameras(params, images, shape, c2w, fxfycxcy, opts);
     },
   };
 }

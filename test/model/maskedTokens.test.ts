@@ -99,7 +99,7 @@ describe("the inference forward with a keep-mask", () => {
 });
 
 describe("withCameras with a keep-mask", () => {
-  it("one graph, block by block and ONNX agree; on the estimated cameras it equals estimate; masking changes the renders", async () => {
+  it("one graph, block by block and ONNX agree; on the estimated cameras it equals estimate; masking changes the renders (and identity's)", async () => {
     const cfg: ModelConfig = { ...MODEL_PRESETS.tiny, maskedTokens: "zero" };
     const like = initRayZer(random.key(6), cfg);
     let leafIndex = 0;
@@ -120,6 +120,8 @@ describe("withCameras with a keep-mask", () => {
     const o = await onnx.withCameras(params, images, shape, c2w, est.fxfycxcy, { keep });
     const plain = await one.withCameras(params, images, shape, c2w, est.fxfycxcy);
     const same = await one.withCameras(params, images, shape, est.c2w, est.fxfycxcy, { keep });
+    // identity takes the keep-mask too: the staged forward's identity equals one graph's, and differs unmasked
+    const [idOne, idStaged, idPlain] = [await one.identity(params, images, shape, { keep }), await staged.identity(params, images, shape, { keep }), await one.identity(params, images, shape)];
     const noise = makeOnnxForward({ ...cfg, maskedTokens: "noiseToken" });
     await assert.rejects(noise.withCameras(params, images, shape, c2w, est.fxfycxcy, { keep }), /zeros only; use the jax runtime/);
     for (const f of [one, staged, onnx, noise]) f.dispose();
@@ -135,5 +137,7 @@ describe("withCameras with a keep-mask", () => {
       assert.ok(d > 1e-3, `sample ${i}: the masked tokens change the renders (${d})`);
     }
     assert.ok(diff(a, same) > 1e-3, "the given cameras are used");
+    assert.ok(diff(idOne, idStaged) <= 1e-5, `identity: staged vs one graph ${diff(idOne, idStaged)}`);
+    assert.ok(diff(idOne, idPlain) > 1e-3, "identity: the masked tokens change the renders");
   });
 });

@@ -109,6 +109,7 @@ export { openTorchCheckpoint, unpickle, stateDictOf, findTensors, type TorchChec
 export { officialKeyMap, officialConfig, officialToParams, detectOfficialModel, type ConversionReport, type KeyMapping } from "./model/official.ts";
 export { loadOfficialWeights, loadAnyModel, type OfficialLoad } from "./model/officialFile.ts";
 export { makeForward, makeStagedForward, makeInferenceForward, type Forward, type ForwardResult } from "./pipeline/forward.ts";
+export { makeInputMasker, masksByDefault, resolveTokenMasks, inputKeep, tokenMasksFor, TOKEN_MASK_MODES, type InputMasker, type TokenMaskMode, type TokenMaskSource } from "./pipeline/maskedInputs.ts";
 export { mse, gatedPhotometricLoss, bceWithLogits, psnrKeep } from "./train/losses.ts";
 export { TrainConfigSchema, RUN_PRESETS, resolveRunConfig, type TrainConfig, type RunConfig } from "./train/config.ts";
 export { trainStage1, trainStage, type TrainProgress, type TrainResult } from "./train/loop.ts";

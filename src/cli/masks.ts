@@ -8,6 +8,8 @@
  *   DIR/masks.json      settings, windows, per-frame coverage (and IoU against the clip's own masks, when it has them)
  *   DIR/debug.html      with --debug: every stage of every window side by side (+ DIR/debug_files/)
  * `--estimator` instead writes the motion estimator's masks (a stage-2 model; src/pipeline/motion.ts).
+ * With `--renderer model` a stage-3 model renders from its masked input tokens (`--token-masks`, default by the
+ * stage rule: src/pipeline/maskedInputs.ts).
  */
 import { join } from "node:path";
 import { Option, type Command } from "commander";
@@ -36,6 +38,8 @@ import { runWarpMasks } from "./warpMasks.ts";
 import { writeMaskPngs } from "./maskFiles.ts";
 import { checkOutDir, OUT_HELP, type Owned } from "./outDir.ts";
 import { DEFAULT_WARP } from "../pipeline/warpRenderer.ts";
+import { countingMasker, describeTokenMasks, makeInputMasker, resolveTokenMasks, tokenMaskRuntime, type InputMasker, type TokenMaskMode } from "../pipeline/maskedInputs.ts";
+import { tokenMasksOption } from "./tokenMasksOption.ts";
 
 const SETTINGS = ["ours", "official"] as const;
 /** What `masks` owns in its output folder: its per-frame PNGs, masks.json and the debug page. */
@@ -53,6 +57,7 @@ type MasksFlags = ClipFlags & OfficialFlags & {
   neighbours?: string;
   spacing?: string;
   runtime?: Runtime;
+  tokenMasks?: TokenMaskMode;
 };
 
 /**
@@ -116,13 +121,15 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     .option("--spacing <n>", `--renderer warp: frames between neighbours (default ${DEFAULT_WARP.spacing})`)
     .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (docs/METHOD.md §5)").choices(SETTINGS).default("ours"))
     .option("--debug", "also write debug.html with every intermediate map of every window", false)
-    .addOption(runtimeOption());
+    .addOption(runtimeOption())
+    .addOption(tokenMasksOption("--renderer model: "));
   addOfficialOptions(addClipOptions(cmd)).action(async (flags: MasksFlags) => {
     const g = globals();
     if (flags.pseudo && flags.estimator) throw new WildrayzerError("--pseudo and --estimator: choose one source of masks");
     if ((flags.neighbours !== undefined || flags.spacing !== undefined) && (flags.estimator || flags.renderer !== "warp")) {
       throw new WildrayzerError("--neighbours/--spacing: options of --renderer warp");
     }
+    if (flags.tokenMasks === "motion" && (flags.estimator || flags.renderer !== "model")) throw new WildrayzerError("--token-masks motion: an option of --pseudo --renderer model (the warp renderer and --estimator read no tokens)");
     const outDir = checkOutDir(flags.out, "masks", MASKS_OUTPUTS);
     if (flags.estimator) return motionMasksCommand(flags, g, outDir.claim);
     if (flags.renderer === "warp") return runWarpMasks(flags, g, outDir.claim);
@@ -141,16 +148,25 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     for (const warning of clip.warnings) if (!g.quiet) process.stderr.write(`warning: ${warning}\n`);
     const progress = createProgress({ label: "masks", total: maskWindows(clip.frames.length, model.views).length, quiet: g.quiet });
     let r;
+    let tokenMasks: TokenMaskMode;
+    const dropped: number[] = [];
+    let masker: InputMasker | undefined;
     try {
+      tokenMasks = resolveTokenMasks(flags.tokenMasks, meta.stage, params, model, ckpt);
+      masker = tokenMasks === "motion" ? makeInputMasker(params, model, fx) : undefined;
       r = await clipPseudoMasks(params, model, clip, fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, {
         options,
-        runtime: pickRuntime(flags.runtime, g.device),
+        runtime: tokenMaskRuntime(model, !!masker, pickRuntime(flags.runtime, g.device)),
+        ...(masker ? { masker: countingMasker(masker, dropped) } : {}),
         onProgress: (done, total) => progress.update(done, `window ${done}/${total}`),
       });
     } finally {
+      masker?.dispose();
       dispose(params);
       fx.dispose();
     }
+    const replaced = dropped.length ? dropped.reduce((a, x) => a + x, 0) / dropped.length : 0;
+    const tokenText = describeTokenMasks(tokenMasks, flags.tokenMasks, meta.stage, tokenMasks === "motion" ? replaced : undefined);
     progress.stop(`${r.windows.length} windows`);
     outDir.claim();
     const summary = {
@@ -159,6 +175,8 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
       checkpoint: ckpt,
       step: meta.step,
       settings: flags.settings,
+      tokenMasks,
+      tokensReplaced: Number(replaced.toFixed(6)),
       workingSize: [clip.w, clip.h],
       windows: r.windows.map((wm) => ({ inputs: wm.window.inputs.map((f) => clip.frames[f]!.name), targets: wm.window.targets.map((f) => clip.frames[f]!.name) })),
     };
@@ -174,6 +192,6 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
       writeReport(flags.out, page, "debug.html");
     }
     const tail = miou !== undefined ? `; mIoU against the clip's own masks ${miou.toFixed(3)} (working size)` : "";
-    process.stdout.write(`wrote ${frames.length} masks to ${flags.out}/${flags.debug ? " and debug.html" : ""}${tail} (${formatDuration(performance.now() - t0)})\n`);
+    process.stdout.write(`wrote ${frames.length} masks to ${flags.out}/${flags.debug ? " and debug.html" : ""}${tail}; ${tokenText} (${formatDuration(performance.now() - t0)})\n`);
   });
 }

@@ -8,8 +8,11 @@
  *                              and the path's cameras
  *   --dump FILE                the raw outputs as float32 safetensors: cameras (c2w, fxfycxcy in pixels and
  *                              normalised) of the used frames, the reconstructions and the novel views with the
- *                              path's cameras; frame names and roles in its metadata
+ *                              path's cameras (and `tokens.keep`, the inputs' token keep-mask [k, n], when
+ *                              tokens were masked); frame names and roles in its metadata
  * `--ckpt` also takes the official weights (`.pt`), converted on the fly (see `convert`).
+ * `--token-masks motion|none`: render from the input views' tokens with the dynamic ones replaced (the motion
+ * estimator's masks, src/pipeline/maskedInputs.ts); default: masked for a stage-3 model file, not for stage 1/2.
  */
 import { join } from "node:path";
 import { Option, type Command } from "commander";
@@ -31,11 +34,14 @@ import { pickRuntime, runtimeOption } from "./runtime.ts";
 import type { Runtime } from "../pipeline/onnxForward.ts";
 import { checkOutDir, OUT_HELP } from "./outDir.ts";
 import { DEFAULT_MODEL } from "../model/loadFile.ts";
+import { loadMobilenetV2 } from "../features/mobilenetV2.ts";
+import { describeTokenMasks, makeInputMasker, resolveTokenMasks, type TokenMaskMode } from "../pipeline/maskedInputs.ts";
+import { tokenMasksOption } from "./tokenMasksOption.ts";
 
 /** What `render` owns in its output folder. */
 export const RENDER_OUTPUTS = ["novel", "reconstructions", "path.mp4", "path.gif", "cameras.json"];
 
-type RenderFlags = ClipFlags & OfficialFlags & { ckpt?: string; input: string; out: string; path: PathKind; frames: string; fps: string; dump?: string; runtime?: Runtime };
+type RenderFlags = ClipFlags & OfficialFlags & { ckpt?: string; input: string; out: string; path: PathKind; frames: string; fps: string; dump?: string; runtime?: Runtime; tokenMasks?: TokenMaskMode };
 
 export function registerRender(program: Command, globals: () => GlobalOptions): void {
   const cmd = program
@@ -48,7 +54,8 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
     .option("--frames <n>", "cameras on the path", "30")
     .option("--fps <n>", "frame rate of the video", "10")
     .option("--dump <file>", "also write the raw outputs (cameras, intrinsics, renders) as a float32 safetensors file")
-    .addOption(runtimeOption());
+    .addOption(runtimeOption())
+    .addOption(tokenMasksOption());
   addOfficialOptions(addClipOptions(cmd)).action(async (flags: RenderFlags) => {
     const g = globals();
     const frames = Number(flags.frames);
@@ -62,10 +69,28 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
     const { params, meta, clip, official } = await loadModelAndClip(ckpt, flags.input, flags);
     const model = meta.model;
     if (official && !g.quiet) for (const line of describeOfficial(official)) process.stdout.write(`${line}\n`);
-    const progress = createProgress({ label: "render", total: frames, quiet: g.quiet });
-    const r = await renderNovelViews(params, model, clip, { path: flags.path, frames, runtime: pickRuntime(flags.runtime, g.device), onProgress: (d) => progress.update(d) });
-    dispose(params);
-    progress.stop(`${r.images.length} novel views`);
+    let masks: TokenMaskMode;
+    let r: Awaited<ReturnType<typeof renderNovelViews>>;
+    try {
+      masks = resolveTokenMasks(flags.tokenMasks, meta.stage, params, model, ckpt);
+      const fx = masks === "motion" ? await loadMobilenetV2() : null;
+      const masker = fx ? makeInputMasker(params, model, fx) : undefined;
+      const progress = createProgress({ label: "render", total: frames, quiet: g.quiet });
+      try {
+        r = await renderNovelViews(params, model, clip, { path: flags.path, frames, runtime: pickRuntime(flags.runtime, g.device), ...(masker ? { masker } : {}), onProgress: (d) => progress.update(d) });
+      } finally {
+        masker?.dispose();
+        fx?.dispose();
+      }
+      progress.stop(`${r.images.length} novel views`);
+    } finally {
+      dispose(params);
+    }
+    // official weights load as stage 1 without their motion head (src/model/official.ts drops it): no masks to make
+    const tokenText =
+      official && masks === "none" && !flags.tokenMasks
+        ? "input tokens not masked (official weights load without their motion head)"
+        : describeTokenMasks(masks, flags.tokenMasks, meta.stage, masks === "motion" ? r.dropped : undefined);
     outDir.claim();
     const { h, w } = clip;
     const pngs = await Promise.all(r.images.map((im) => encodePng(im, h, w)));
@@ -89,12 +114,13 @@ export function registerRender(program: Command, globals: () => GlobalOptions): 
         fxfycxcyOriginal: uncropIntrinsics(r.cameras[i]!.fxfycxcy, clip.crops[f]!),
       })),
       path: { kind: flags.path, cameras: r.path },
+      tokenMasks: { mode: masks, stage: meta.stage, dropped: r.dropped, note: tokenText },
     };
     writeFileAtomic(join(flags.out, "cameras.json"), `${JSON.stringify(cams, null, 1)}\n`);
-    if (flags.dump) writeFileAtomic(flags.dump, dumpOutputs(r, h, w, { checkpoint: ckpt, input: flags.input, frames: r.used.map((f) => clip.frames[f]!.name), inputs: r.inputs.map((f) => clip.frames[f]!.name) }));
+    if (flags.dump) writeFileAtomic(flags.dump, dumpOutputs(r, h, w, { checkpoint: ckpt, input: flags.input, frames: r.used.map((f) => clip.frames[f]!.name), inputs: r.inputs.map((f) => clip.frames[f]!.name), tokenMasks: masks }));
     if (g.verbose) process.stdout.write(`video encoder: ${ff.source}\n`);
     if (!g.quiet) {
-      process.stdout.write(`inputs: frames ${r.inputs.map((f) => clip.frames[f]!.name).join(", ")}; ${r.reconstructions.length} in-between frames re-rendered\n`);
+      process.stdout.write(`inputs: frames ${r.inputs.map((f) => clip.frames[f]!.name).join(", ")}; ${r.reconstructions.length} in-between frames re-rendered; ${tokenText}\n`);
     }
     const dumped = flags.dump ? `, ${flags.dump}` : "";
     process.stdout.write(`wrote ${join(flags.out, "novel")}/ (${r.images.length} PNGs), path.mp4, path.gif, cameras.json${dumped} (${formatDuration(performance.now() - t0)})\n`);
@@ -119,6 +145,7 @@ export function dumpOutputs(r: Awaited<ReturnType<typeof renderNovelViews>>, h: 
     { name: "renders.novel", shape: [r.images.length, 3, h, w], data: stack(r.images) },
     { name: "path.c2w", shape: [r.path.length, 4, 4], data: Float32Array.from(r.path.flatMap((c) => c.c2w)) },
     { name: "path.fxfycxcy", shape: [r.path.length, 4], data: Float32Array.from(r.path.flatMap((c) => c.fxfycxcy)) },
+    ...(r.keep ? [{ name: "tokens.keep", shape: [r.inputs.length, r.keep.length / r.inputs.length], data: r.keep }] : []),
   ];
   const meta = { ...info, reconstructed: r.reconstructions.map(([f]) => f), convention: "OpenCV camera-to-world relative to the first input; fxfycxcy in pixels of the working size (and normalised: fx/W, fy/H, cx/W, cy/H); images [3, h, w] in [0, 1]" };
   return encodeSafetensors(tensors, { wildrayzer_render: JSON.stringify(meta) });

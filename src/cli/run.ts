@@ -11,6 +11,8 @@
  *   cameras.json        per-frame c2w and intrinsics in the input's pixels, with the crop the model saw
  *   report.html         verdict, then per window: frames, masks overlaid, clean frames, camera path (+ report_files/)
  *   run.json            settings, timings, per-frame coverage (and IoU against the clip's own masks, when it has them)
+ * With `--renderer model` a stage-3 model renders from its input views' tokens with the dynamic ones replaced
+ * (`--token-masks`, default by the stage rule: src/pipeline/maskedInputs.ts); the warp renderer reads no tokens.
  */
 import { overlayMask } from "../eval/maskReport.ts";
 import { join } from "node:path";
@@ -33,6 +35,8 @@ import { clipMotionMasks } from "../pipeline/motion.ts";
 import { MASK_TAP } from "../pipeline/pseudoLabels.ts";
 import { DEFAULT_FRAME_MASKS, rendererPseudoMasks, resizeImage } from "../pipeline/frameMasks.ts";
 import { DEFAULT_WARP, warpRenderer } from "../pipeline/warpRenderer.ts";
+import { countingMasker, describeTokenMasks, makeInputMasker, resolveTokenMasks, type InputMasker, type TokenMaskMode } from "../pipeline/maskedInputs.ts";
+import { tokenMasksOption } from "./tokenMasksOption.ts";
 import { cameraPathSvg, escapeHtml, REPORT_FILES_DIR } from "../eval/report.ts";
 import { addClipOptions, clipOptionsFrom, loadModelAndClip, type ClipFlags } from "./clipOptions.ts";
 import type { GlobalOptions } from "./globals.ts";
@@ -42,7 +46,7 @@ import { createProgress, formatDuration } from "./progress.ts";
 const RENDERERS = ["warp", "model"] as const;
 type Renderer = (typeof RENDERERS)[number];
 const MASK_SOURCES = ["pseudo", "motion"] as const;
-type RunFlags = ClipFlags & { out: string; ckpt?: string; renderer: Renderer; masks: (typeof MASK_SOURCES)[number]; fit?: string };
+type RunFlags = ClipFlags & { out: string; ckpt?: string; renderer: Renderer; masks: (typeof MASK_SOURCES)[number]; fit?: string; tokenMasks?: TokenMaskMode };
 
 /** What `run` owns in its output folder (removed before a rerun into the same folder). */
 export const RUN_OUTPUTS = ["masks", "clean", "overlay.mp4", "cameras.json", "report.html", REPORT_FILES_DIR, "run.json"];
@@ -81,6 +85,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .option("--ckpt <file>", "the RayZer for the cameras (and for --renderer model the static renderer, for --masks motion the motion estimator); default: the shipped models/small.safetensors, with --masks motion models/wildrayzer-small.safetensors")
     .addOption(new Option("--renderer <which>", "the static renderer for masks and clean frames: warp (neighbouring frames aligned by homographies, median; full size; measured better on tennis, README) or model (the RayZer at its working size, enlarged)").choices(RENDERERS).default("warp"))
     .addOption(new Option("--masks <source>", "pseudo: what the static renderer cannot re-render; motion: the motion estimator of a stage-2 model (default the shipped models/wildrayzer-small.safetensors; one pass per window, at its working size, enlarged)").choices(MASK_SOURCES).default("pseudo"))
+    .addOption(tokenMasksOption("with --renderer model (the warp renderer reads no tokens): "))
     .option("--fit <steps>", "test-time fitting of the static renderer on the clip (not available yet)");
   addClipOptions(cmd).action(async (input: string, flags: RunFlags) => {
     if (flags.fit !== undefined) throw new WildrayzerError("--fit: test-time fitting is not implemented yet; run without --fit");
@@ -97,10 +102,14 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     let full: FullFrames;
     let windows: number[][];
     let native: Clip;
+    let tokenMasks: TokenMaskMode;
+    const dropped: number[] = [];
     try {
       if (flags.masks === "motion" && (!params.motion || !model.motion)) {
         throw new WildrayzerError(`--masks motion: ${ckptLabel} is a stage-1 RayZer without a motion estimator; give a stage-2 --ckpt, or use --masks pseudo`);
       }
+      if (flags.renderer === "warp" && flags.tokenMasks === "motion") throw new WildrayzerError("--token-masks motion: the warp renderer reads no tokens; use it with --renderer model");
+      tokenMasks = flags.renderer === "model" ? resolveTokenMasks(flags.tokenMasks, meta.stage, params, model, ckptLabel) : "none";
       if (clip.frames.length < model.views) throw new WildrayzerError(`${input}: ${clip.frames.length} frames, but the model needs at least ${model.views} per window`);
       for (const warning of clip.warnings) if (!g.quiet) process.stderr.write(`warning: ${warning}\n`);
       const camProgress = createProgress({ label: "cameras", total: 1, quiet: g.quiet });
@@ -111,7 +120,14 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       const fx = await loadMobilenetV2();
       try {
         if (flags.renderer === "warp") ({ full, windows } = await warpFrames(native, fx, g));
-        else ({ full, windows } = await modelFrames(params, model, clip, native, fx, g));
+        else {
+          const masker = tokenMasks === "motion" ? makeInputMasker(params, model, fx) : undefined;
+          try {
+            ({ full, windows } = await modelFrames(params, model, clip, native, fx, g, masker && countingMasker(masker, dropped)));
+          } finally {
+            masker?.dispose();
+          }
+        }
         if (flags.masks === "motion") {
           const progress = createProgress({ label: "motion masks", total: 1, quiet: g.quiet });
           const m = await clipMotionMasks(params, model, clip, fx, MASK_TAP, { onProgress: (d, t) => progress.update(d / t) });
@@ -162,12 +178,17 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     const rendererText = flags.renderer === "warp"
       ? `the warp static renderer (${DEFAULT_WARP.neighbours} neighbours ${DEFAULT_WARP.spacing} frames apart, aligned by homographies, median) at ${w}×${h}`
       : `the RayZer of ${ckptLabel} as static renderer at ${model.imageSize}×${model.imageSize} (centre crop), enlarged to the frame`;
+    const replaced = tokenMasks === "motion" ? dropped.reduce((a, x) => a + x, 0) / Math.max(1, dropped.length) : 0;
+    const tokenText =
+      flags.renderer === "warp"
+        ? "input tokens: not used (the warp renderer reads none)"
+        : describeTokenMasks(tokenMasks, flags.tokenMasks, meta.stage, tokenMasks === "motion" ? replaced : undefined);
     const verdict =
       `${input}: moving objects in ${moving} of ${frames.length} frames (mean ${(100 * meanCoverage).toFixed(1)} % of the frame)` +
-      `${miou !== undefined ? `, mIoU ${miou.toFixed(3)} against the clip's own masks` : ""}; ${formatDuration(seconds * 1000)}; ${flags.masks === "motion" ? `masks from the motion estimator of ${ckptLabel} (at ${model.imageSize}², enlarged), clean frames from ${rendererText}` : `masks and clean frames from ${rendererText}`}; cameras from ${ckptLabel} (step ${meta.step}, centre crop at ${model.imageSize}×${model.imageSize}).`;
+      `${miou !== undefined ? `, mIoU ${miou.toFixed(3)} against the clip's own masks` : ""}; ${formatDuration(seconds * 1000)}; ${flags.masks === "motion" ? `masks from the motion estimator of ${ckptLabel} (at ${model.imageSize}², enlarged), clean frames from ${rendererText}` : `masks and clean frames from ${rendererText}`}; ${tokenText}; cameras from ${ckptLabel} (step ${meta.step}, centre crop at ${model.imageSize}×${model.imageSize}).`;
     writeFileAtomic(
       join(flags.out, "run.json"),
-      `${JSON.stringify({ input, renderer: flags.renderer, masks: flags.masks, model: ckpt, step: meta.step, size: [w, h], seconds: Number(seconds.toFixed(1)), windows: windows.map((t) => t.map((f) => full.names[f]!)), frames, ...(miou !== undefined ? { miou: Number(miou.toFixed(4)) } : {}) }, null, 1)}\n`,
+      `${JSON.stringify({ input, renderer: flags.renderer, masks: flags.masks, tokenMasks: flags.renderer === "model" ? tokenMasks : null, tokensReplaced: Number(replaced.toFixed(6)), model: ckpt, step: meta.step, size: [w, h], seconds: Number(seconds.toFixed(1)), windows: windows.map((t) => t.map((f) => full.names[f]!)), frames, ...(miou !== undefined ? { miou: Number(miou.toFixed(4)) } : {}) }, null, 1)}\n`,
     );
     await writeRunReport(flags.out, { verdict, full, windows, cameras: cams.cameras, renderer: flags.renderer, masks: flags.masks, rendererText, ckpt: ckptLabel });
     process.stdout.write(`${verdict}\nwrote masks/, clean/, overlay.mp4, cameras.json, report.html to ${flags.out}/\n`);
@@ -203,9 +224,10 @@ async function modelFrames(
   native: Clip,
   fx: Awaited<ReturnType<typeof loadMobilenetV2>>,
   g: GlobalOptions,
+  masker?: InputMasker,
 ): Promise<{ full: FullFrames; windows: number[][] }> {
   const progress = createProgress({ label: "masks", total: 1, quiet: g.quiet });
-  const r = await clipPseudoMasks(params, model, clip, fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, { onProgress: (d, t) => progress.update(d / t) });
+  const r = await clipPseudoMasks(params, model, clip, fx, { name: MOBILENET_TAPS.stride4, stride: 4 }, { ...(masker ? { masker } : {}), onProgress: (d, t) => progress.update(d / t) });
   progress.stop(`${r.windows.length} windows`);
   const masks = r.masks.map((m, f) => uncropMask(m, clip.crops[f]!));
   const statics: Float32Array[] = new Array(clip.frames.length);

@@ -25,9 +25,9 @@ import { meanFinite, psnrHost } from "./metrics.ts";
 import { ssimHost } from "./ssim.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import { perceptualDistance } from "../features/perceptual.ts";
-import { tokenKeep, TOKEN_MASK_THRESHOLD } from "../model/maskedTokens.ts";
-import { makeMotionPass, motionProbabilities, MOTION_THRESHOLD } from "../pipeline/motion.ts";
-import { meanIou, MASK_TAP } from "../pipeline/pseudoLabels.ts";
+import { tokenMasksFor, type TokenMaskSource } from "../pipeline/maskedInputs.ts";
+import { makeMotionPass, MOTION_THRESHOLD } from "../pipeline/motion.ts";
+import { meanIou } from "../pipeline/pseudoLabels.ts";
 import { numpy as np } from "@jax-js/jax";
 
 export type EvalReport = {
@@ -66,7 +66,7 @@ export type EvalReport = {
 };
 
 /** Token masks at evaluation: the model's motion estimator, the true masks (a labelled oracle), or none. */
-export type TokenMaskSource = "motion" | "oracle" | "none";
+export type { TokenMaskSource } from "../pipeline/maskedInputs.ts";
 
 /** Given samples: scenes at the model's size and their view orders ([inputs…, targets…], all of one length). */
 export type EvalSamples = { scenes: readonly Scene[]; orders: readonly (readonly number[])[] };
@@ -234,30 +234,6 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
   };
 }
 
-
-/**
- * The motion estimator's probabilities of every view of a host batch ([b·v, h·w]; null without an estimator pass)
- * and the input views' token keep-mask [b, k, n] from `source` (undefined for "none").
- */
-async function tokenMasksFor(
-  source: TokenMaskSource,
-  motionPass: ReturnType<typeof makeMotionPass> | null,
-  params: RayZerParams,
-  model: ModelConfig,
-  fx: FeatureExtractor | null,
-  host: ReturnType<typeof packBatch>,
-  threshold = TOKEN_MASK_THRESHOLD,
-): Promise<{ probs: Float32Array | null; keep?: Float32Array }> {
-  const [b, v, , h, w] = host.shape;
-  const k = model.inputViews;
-  const px = h * w;
-  const probs = motionPass && fx ? await motionProbabilities(motionPass, params, model, fx, MASK_TAP, host.images, host.shape) : null;
-  if (source === "none") return { probs };
-  const dyn = source === "motion" ? probs! : host.masks;
-  const maps = new Float32Array(b * k * px);
-  for (let i = 0; i < b; i++) maps.set(dyn.subarray(i * v * px, (i * v + k) * px), i * k * px);
-  return { probs, keep: tokenKeep(maps, b * k, h, w, model.patch, threshold) };
-}
 
 /** Held-out scenes of `seeds` and their view orders ([inputs…, targets…], seeded by the scene seed). */
 export function heldOutSamples(seeds: readonly number[], data: SynthConfig, model: ModelConfig) {

@@ -7,7 +7,8 @@
  * estimates. The pipeline (src/masks) runs on each window's targets together (its vote is across them). Windows
  * step by `views − 1`, so every frame except the window ends is a target once; each remaining frame gets a window
  * of its own around it (at the clip's first and last frame that window extrapolates, which the model never trained
- * on: those masks are the least reliable). A frame keeps the mask of the first window that made one.
+ * on: those masks are the least reliable). A frame keeps the mask of the first window that made one. With a
+ * `masker` (a stage-3 model, src/pipeline/maskedInputs.ts) each window renders from its masked input tokens.
  */
 import { sceneLabel } from "../data/clip.ts";
 import { packImages, windowOrder } from "../data/sampling.ts";
@@ -19,6 +20,7 @@ import type { FeatureExtractor } from "../features/mobilenetV2.ts";
 import type { PseudoMaskOptions, PseudoMaskResult } from "../masks/pipeline.ts";
 import { maskWindows, type MaskWindow } from "./windows.ts";
 import { makeInferenceForward } from "./forward.ts";
+import { tokenMaskRuntime, type InputMasker } from "./maskedInputs.ts";
 import type { Runtime } from "./onnxForward.ts";
 import { pseudoLabels, type MaskTap } from "./pseudoLabels.ts";
 
@@ -36,7 +38,7 @@ export async function clipPseudoMasks(
   clip: Scene,
   fx: FeatureExtractor,
   tap: MaskTap,
-  opts: { options?: Partial<PseudoMaskOptions>; runtime?: Runtime; onProgress?: (done: number, total: number) => void } = {},
+  opts: { options?: Partial<PseudoMaskOptions>; runtime?: Runtime; masker?: InputMasker; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ masks: Uint8Array[]; windows: WindowMasks[] }> {
   const { h, w } = clip;
   const v = model.views;
@@ -46,13 +48,14 @@ export async function clipPseudoMasks(
   if (clip.frames.length < v) throw new WildrayzerError(`${sceneLabel(clip)}: ${clip.frames.length} frames, but masks need at least ${v} (2 inputs + ${v - 2} targets per window)`);
   const windows = maskWindows(clip.frames.length, v);
   const img = 3 * h * w;
-  const forward = makeInferenceForward(model, opts.runtime);
+  const forward = makeInferenceForward(model, tokenMaskRuntime(model, !!opts.masker, opts.runtime));
   const masks: (Uint8Array | undefined)[] = new Array(clip.frames.length);
   const out: WindowMasks[] = [];
   try {
     for (const [i, win] of windows.entries()) {
       const x = packImages(clip, windowOrder(win)); // [v, 3, h, w]
-      const { renders: r } = await forward.estimate(params, x, [1, v, 3, h, w]);
+      const keep = opts.masker ? await opts.masker.keep(x, [1, v, 3, h, w]) : undefined;
+      const { renders: r } = await forward.estimate(params, x, [1, v, 3, h, w], keep ? { keep } : {});
       const renders = win.targets.map((_, j) => r.slice(j * img, (j + 1) * img));
       const targets = win.targets.map((f) => clip.frames[f]!.image);
       const result = await pseudoLabels(fx, tap, targets, renders, h, w, opts.options);

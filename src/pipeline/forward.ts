@@ -1,7 +1,8 @@
 /**
  * The model's jitted forward pass for inference, written once: host images in, host renders and cameras out.
  * `estimate` runs the camera estimator and renders views k … v−1 from the cameras it predicts; `withCameras`
- * renders them from given cameras (identity or ground-truth diagnostics, novel-view paths). Shapes are static
+ * renders them from given cameras (identity or ground-truth diagnostics, novel-view paths). Both take the input
+ * views' token keep-mask (`opts.keep`: a stage-3 model's masked tokens, src/pipeline/maskedInputs.ts). Shapes are static
  * per call signature, so each distinct batch shape compiles once. Parameters are never consumed.
  */
 import { identityCameraArrays } from "../geometry/cameras.ts";
@@ -37,9 +38,9 @@ export type ForwardOptions = {
 
 export type Forward = {
   estimate(params: RayZerParams, images: Float32Array, shape: Shape5, opts?: ForwardOptions): Promise<ForwardResult>;
-  withCameras(params: RayZerParams, images: Float32Array, shape: Shape5, c2w: Float32Array, fxfycxcy: Float32Array): Promise<Float32Array>;
+  withCameras(params: RayZerParams, images: Float32Array, shape: Shape5, c2w: Float32Array, fxfycxcy: Float32Array, opts?: ForwardOptions): Promise<Float32Array>;
   /** Renders from identity cameras with the model's default focal (the "are the cameras used?" diagnostic). */
-  identity(params: RayZerParams, images: Float32Array, shape: Shape5): Promise<Float32Array>;
+  identity(params: RayZerParams, images: Float32Array, shape: Shape5, opts?: ForwardOptions): Promise<Float32Array>;
   dispose(): void;
 };
 
@@ -47,9 +48,9 @@ export type Forward = {
 function withIdentity(model: ModelConfig, base: Omit<Forward, "identity">): Forward {
   return {
     ...base,
-    identity(params, images, shape) {
+    identity(params, images, shape, opts = {}) {
       const { c2w, fxfycxcy } = identityCameraArrays(shape[0] * shape[1], model.focalInit);
-      return base.withCameras(params, images, shape, c2w, fxfycxcy);
+      return base.withCameras(params, images, shape, c2w, fxfycxcy, opts);
     },
   };
 }
@@ -66,10 +67,14 @@ export function makeForward(model: ModelConfig, runtime: Runtime = "jax"): Forwa
     return [out.renders, out.cameras.c2w, out.cameras.fxfycxcy];
   });
   const given = jit((p: RayZerParams, x: JArray, c2w: JArray, k4: JArray) => runRayZer(p, x, model, { cameras: { c2w, fxfycxcy: k4 } }).renders);
+  const givenKeep = jit((p: RayZerParams, x: JArray, c2w: JArray, k4: JArray, keep: JArray) => runRayZer(p, x, model, { cameras: { c2w, fxfycxcy: k4 }, keep }).renders);
   const arr = (x: Float32Array, shape: number[]) => np.array(x).reshape(shape);
-  const withCameras = async (params: RayZerParams, images: Float32Array, shape: Shape5, c2w: Float32Array, fxfycxcy: Float32Array) => {
+  const withCameras = async (params: RayZerParams, images: Float32Array, shape: Shape5, c2w: Float32Array, fxfycxcy: Float32Array, opts: ForwardOptions = {}) => {
     const [b, v] = shape;
-    const out = given(ref(params), arr(images, shape), arr(c2w, [b, v, 4, 4]), arr(fxfycxcy, [b, v, 4])) as JArray;
+    const cams = [arr(c2w, [b, v, 4, 4]), arr(fxfycxcy, [b, v, 4])] as const;
+    const out = (
+      opts.keep ? givenKeep(ref(params), arr(images, shape), ...cams, arr(opts.keep, [b, model.inputViews, tokensPerView(model)])) : given(ref(params), arr(images, shape), ...cams)
+    ) as JArray;
     return (await out.data()) as Float32Array;
   };
   return withIdentity(model, {
@@ -85,6 +90,7 @@ export function makeForward(model: ModelConfig, runtime: Runtime = "jax"): Forwa
       est.dispose();
       estKeep.dispose();
       given.dispose();
+      givenKeep.dispose();
     },
   });
 }
@@ -139,7 +145,8 @@ export function makeStagedForward(model: ModelConfig, opts: { chunk?: number } =
     inputs.dispose();
     return { renders, c2w: (await cams.c2w.data()) as Float32Array, fxfycxcy: (await cams.fxfycxcy.data()) as Float32Array };
   };
-  const withCameras = async (params: RayZerParams, images: Float32Array, shape: Shape5, c2w: Float32Array, k4: Float32Array) => (await run(params, images, shape, { c2w, k4 })).renders;
+  const withCameras = async (params: RayZerParams, images: Float32Array, shape: Shape5, c2w: Float32Array, k4: Float32Array, opts: ForwardOptions = {}) =>
+    (await run(params, images, shape, { c2w, k4 }, opts.keep)).renders;
   return withIdentity(model, {
     estimate: (params, images, shape, opts = {}) => run(params, images, shape, undefined, opts.keep),
     withCameras,

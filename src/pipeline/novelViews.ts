@@ -5,7 +5,9 @@
  * - `interpolate`: through the estimated cameras in frame order (slerp + linear centre), `frames` cameras;
  * - `orbit`: a small circle around the canonical (first input) camera, radius a quarter of the input baseline
  *   (at least 0.02 scene units), yawing and pitching ±3° toward the circle's centre line.
- * Cameras are OpenCV c2w relative to the first input, intrinsics in pixels of the working size.
+ * Cameras are OpenCV c2w relative to the first input, intrinsics in pixels of the working size. With an
+ * `InputMasker` (a stage-3 model: src/pipeline/maskedInputs.ts) the input views' dynamic tokens are replaced for
+ * every rendering: the re-renderings and the whole path use the one keep-mask of the inputs.
  */
 import { sceneLabel } from "../data/clip.ts";
 import { WildrayzerError } from "../engine/errors.ts";
@@ -18,6 +20,7 @@ import { packImages } from "../data/sampling.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
 import { makeInferenceForward, type Forward, type Shape5 } from "./forward.ts";
+import { droppedFraction, tokenMaskRuntime, type InputMasker } from "./maskedInputs.ts";
 import type { Runtime } from "./onnxForward.ts";
 
 export const PATH_KINDS = ["interpolate", "orbit"] as const;
@@ -34,6 +37,10 @@ export type RenderOutput = {
   path: Camera[];
   /** Novel views along `path`, [3, h, w] each. */
   images: Float32Array[];
+  /** The input views' token keep-mask [k, n] every rendering used (absent: no tokens masked). */
+  keep?: Float32Array;
+  /** Fraction of the input tokens replaced (0 without masking). */
+  dropped: number;
 };
 
 /** `count` frame indices spread evenly over `n` frames, first and last included. */
@@ -55,13 +62,16 @@ export type ClipEstimate = {
   /** The model's input batch [1, v, 3, h, w] (inputs first) and its shape. */
   x: Float32Array;
   shape: Shape5;
+  /** The input views' token keep-mask [1, k, n] the renderings use (absent: no tokens masked). */
+  keep?: Float32Array;
 };
 
 /**
  * Chooses the model's `views` frames spread over clip `scene` (at the model's working size; inputs at the ends),
- * estimates their cameras and re-renders the in-between frames. `params` is not consumed.
+ * estimates their cameras and re-renders the in-between frames, with the input tokens `masker` marks dynamic
+ * replaced (when given). `params` is not consumed.
  */
-export async function estimateClip(params: RayZerParams, model: ModelConfig, scene: Scene, forward: Forward): Promise<ClipEstimate> {
+export async function estimateClip(params: RayZerParams, model: ModelConfig, scene: Scene, forward: Forward, masker?: InputMasker): Promise<ClipEstimate> {
   const v = model.views;
   const k = model.inputViews;
   const { h, w } = scene;
@@ -77,7 +87,8 @@ export async function estimateClip(params: RayZerParams, model: ModelConfig, sce
   const x = packImages(scene, order); // [v, 3, h, w]
 
   const shape: Shape5 = [1, v, 3, h, w];
-  const { renders: r, c2w: cams, fxfycxcy: intr } = await forward.estimate(params, x, shape);
+  const keep = masker ? await masker.keep(x, shape) : undefined;
+  const { renders: r, c2w: cams, fxfycxcy: intr } = await forward.estimate(params, x, shape, keep ? { keep } : {});
   const estimated = order.map((_, i): Camera => ({
     c2w: Array.from(cams.subarray(16 * i, 16 * i + 16)),
     fxfycxcy: denormalizeIntrinsics(Array.from(intr.subarray(4 * i, 4 * i + 4)) as Intrinsics, h, w),
@@ -85,12 +96,13 @@ export async function estimateClip(params: RayZerParams, model: ModelConfig, sce
   const byFrame = new Map(order.map((f, i) => [f, estimated[i]!]));
   const cameras = used.map((f) => byFrame.get(f)!);
   const reconstructions: [number, Float32Array][] = order.slice(k).map((f, j) => [f, r.slice(j * img, (j + 1) * img)]);
-  return { used, inputs: order.slice(0, k), cameras, estimated, reconstructions, x, shape };
+  return { used, inputs: order.slice(0, k), cameras, estimated, reconstructions, x, shape, ...(keep ? { keep } : {}) };
 }
 
 /**
  * Renders `path` (cameras in pixels of the working size) from the estimate's inputs, in chunks of v − k views with
- * the inputs' estimated cameras (target images are not read). `params` is not consumed.
+ * the inputs' estimated cameras (target images are not read) and the estimate's keep-mask, if any. `params` is not
+ * consumed.
  */
 export async function renderCameraPath(
   params: RayZerParams,
@@ -112,26 +124,29 @@ export async function renderCameraPath(
     const all = [...inputCams, ...chunk];
     const c2wArr = Float32Array.from(all.flatMap((c) => c.c2w));
     const kArr = Float32Array.from(all.flatMap((c) => [c.fxfycxcy[0] / w, c.fxfycxcy[1] / h, c.fxfycxcy[2] / w, c.fxfycxcy[3] / h]));
-    const out = await forward.withCameras(params, est.x, est.shape, c2wArr, kArr);
+    const out = await forward.withCameras(params, est.x, est.shape, c2wArr, kArr, est.keep ? { keep: est.keep } : {});
     for (let j = 0; j < m && s + j < path.length; j++) images.push(out.slice(j * img, (j + 1) * img));
     onProgress?.(Math.min(path.length, s + m), path.length);
   }
   return images;
 }
 
-/** Renders clip `scene` (at the model's working size) with `params` (not consumed). */
+/**
+ * Renders clip `scene` (at the model's working size) with `params` (not consumed); with `masker`, from masked
+ * input tokens (on jax for a model with a noise token, which ONNX does not export).
+ */
 export async function renderNovelViews(
   params: RayZerParams,
   model: ModelConfig,
   scene: Scene,
-  opts: { path: PathKind; frames: number; runtime?: Runtime; onProgress?: (done: number, total: number) => void },
+  opts: { path: PathKind; frames: number; runtime?: Runtime; masker?: InputMasker; onProgress?: (done: number, total: number) => void },
 ): Promise<RenderOutput> {
-  const forward = makeInferenceForward(model, opts.runtime);
+  const forward = makeInferenceForward(model, tokenMaskRuntime(model, !!opts.masker, opts.runtime));
   try {
-    const est = await estimateClip(params, model, scene, forward);
+    const est = await estimateClip(params, model, scene, forward, opts.masker);
     const path = opts.path === "interpolate" ? interpolatePath(est.cameras, opts.frames) : orbitPath(est.estimated[0]!, est.estimated[1]!, opts.frames);
     const images = await renderCameraPath(params, model, est, path, forward, opts.onProgress);
-    return { used: est.used, inputs: est.inputs, cameras: est.cameras, reconstructions: est.reconstructions, path, images };
+    return { used: est.used, inputs: est.inputs, cameras: est.cameras, reconstructions: est.reconstructions, path, images, ...(est.keep ? { keep: est.keep } : {}), dropped: droppedFraction(est.keep) };
   } finally {
     forward.dispose();
   }

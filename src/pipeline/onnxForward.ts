@@ -123,7 +123,8 @@ type Shape5 = [number, number, number, number, number];
 /**
  * The inference forward (host images in, host renders and cameras out) on ONNX Runtime, in the shape of the
  * jitted jax-js forward: `estimate` predicts the cameras and renders views k … v−1, `withCameras` renders them from
- * given cameras (src/pipeline/forward.ts adds `identity`, as for every forward). Parameters are never consumed;
+ * given cameras (both with an optional token keep-mask, zeroed tokens only; src/pipeline/forward.ts adds
+ * `identity`, as for every forward). Parameters are never consumed;
  * each parameter tree is copied to the host once (on its first use) and its sessions are kept until `dispose`.
  */
 export function makeOnnxForward(model: ModelConfig) {
@@ -136,12 +137,17 @@ export function makeOnnxForward(model: ModelConfig) {
     }
     return m;
   };
-  const withCameras = async (params: ParamTree, images: Float32Array, shape: Shape5, c2w: Float32Array, fxfycxcy: Float32Array): Promise<Float32Array> =>
-    (await (await of(params)).run(images, shape, { cameras: { c2w, fxfycxcy } })).renders;
+  // the exported graph multiplies dynamic tokens by 0; a learned noise token is not in it
+  const checkKeep = (keep: Float32Array | undefined) => {
+    if (keep && model.maskedTokens !== "zero") throw new Error("ONNX forward: masked tokens are exported as zeros only; use the jax runtime for a model with a noise token");
+  };
+  const withCameras = async (params: ParamTree, images: Float32Array, shape: Shape5, c2w: Float32Array, fxfycxcy: Float32Array, opts: { keep?: Float32Array } = {}): Promise<Float32Array> => {
+    checkKeep(opts.keep);
+    return (await (await of(params)).run(images, shape, { cameras: { c2w, fxfycxcy }, ...(opts.keep ? { keep: opts.keep } : {}) })).renders;
+  };
   return {
     async estimate(params: ParamTree, images: Float32Array, shape: Shape5, opts: { keep?: Float32Array } = {}): Promise<{ renders: Float32Array; c2w: Float32Array; fxfycxcy: Float32Array }> {
-      // the exported graph multiplies dynamic tokens by 0; a learned noise token is not in it
-      if (opts.keep && model.maskedTokens !== "zero") throw new Error("ONNX forward: masked tokens are exported as zeros only; use the jax runtime for a model with a noise token");
+      checkKeep(opts.keep);
       const out = await (await of(params)).run(images, shape, opts.keep ? { keep: opts.keep } : {});
       return { renders: out.renders, c2w: out.c2w, fxfycxcy: out.fxfycxcy };
     },

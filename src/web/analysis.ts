@@ -3,13 +3,15 @@
  * spread frames (src/pipeline/novelViews.ts), a static rendering of every frame (each frame is a target of one
  * window, src/pipeline/windows.ts) and its rendering residual, the motion masks of every frame when the model has
  * a motion estimator (src/pipeline/motion.ts `clipMotionMasks`, the code `masks --estimator` runs), and novel views
- * along any camera path. Runs in the page and in Node (the browser test compares the two).
+ * along any camera path. A stage-3 model renders everything (re-renderings, window renders, paths) from its
+ * input views' tokens with the dynamic ones replaced, as it was trained (src/pipeline/maskedInputs.ts). Runs in the
+ * page and in Node (the browser test compares the two).
  */
 import type { Camera } from "../geometry/cameras.ts";
 import type { Scene } from "../data/scene.ts";
 import { generateScene, type SynthScene } from "../data/synth/index.ts";
 import { clipWindows, packImages, windowOrder } from "../data/sampling.ts";
-import type { ModelFileMeta } from "../model/load.ts";
+import type { ModelFileMeta, Stage } from "../model/load.ts";
 import type { ModelConfig } from "../model/config.ts";
 import type { RayZerParams } from "../model/rayzer.ts";
 import type { FeatureExtractor } from "../features/mobilenetV2.ts";
@@ -17,6 +19,7 @@ import { makeForward, type Forward } from "../pipeline/forward.ts";
 import { clipMotionMasks, MOTION_THRESHOLD } from "../pipeline/motion.ts";
 import { MASK_TAP } from "../pipeline/maskTap.ts";
 import { estimateClip, renderCameraPath, type ClipEstimate } from "../pipeline/novelViews.ts";
+import { droppedFraction, makeInputMasker, masksByDefault, type InputMasker } from "../pipeline/maskedInputs.ts";
 import { maskWindows } from "../pipeline/windows.ts";
 
 export type Analysis = {
@@ -30,6 +33,11 @@ export type Analysis = {
    * [h, w] (1 = moving: probability above `threshold`).
    */
   motion?: { probabilities: Float32Array[]; masks: Uint8Array[]; threshold: number };
+  /**
+   * A stage-3 model's masked input tokens: the fraction of input tokens replaced in the estimate's inputs (the
+   * path's) and over all windows. Absent: the renders used every token.
+   */
+  tokenMasks?: { estimate: number; windows: number };
 };
 
 /** Does this model have a motion estimator (a stage-2 or later WildRayZer)? */
@@ -103,11 +111,19 @@ export type Session = {
 
 /**
  * `backbone` gives the frozen feature extractor the motion estimator reads (loaded once, on the first clip of a
- * model that has an estimator; the session does not dispose it).
+ * model that has an estimator; the session does not dispose it). `stage` is the model file's training stage: a
+ * stage-3 model (with its estimator and a backbone) renders from masked input tokens.
  */
-export function makeSession(params: RayZerParams, model: ModelConfig, backbone?: () => Promise<FeatureExtractor>): Session {
+export function makeSession(params: RayZerParams, model: ModelConfig, backbone?: () => Promise<FeatureExtractor>, opts: { stage?: Stage } = {}): Session {
   const forward: Forward = makeForward(model);
   const motion = hasMotionEstimator(params, model) && backbone !== undefined;
+  const masking = motion && masksByDefault(opts.stage ?? 1, params, model);
+  let masker: InputMasker | null = null;
+  const getMasker = async (): Promise<InputMasker | undefined> => {
+    if (!masking) return undefined;
+    masker ??= makeInputMasker(params, model, await backbone!());
+    return masker;
+  };
   return {
     async analyse(scene, onProgress) {
       const { h, w } = scene;
@@ -116,23 +132,31 @@ export function makeSession(params: RayZerParams, model: ModelConfig, backbone?:
       const windows = maskWindows(scene.frames.length, v);
       const motionWindows = motion ? clipWindows(scene.frames.length, v).length : 0;
       const total = windows.length + 1 + motionWindows;
-      const estimate = await estimateClip(params, model, scene, forward);
+      const m0 = await getMasker();
+      const estimate = await estimateClip(params, model, scene, forward, m0);
       onProgress?.(1, total);
+      const drops: number[] = [];
       const renders: (Float32Array | undefined)[] = new Array(scene.frames.length).fill(undefined);
       for (const [i, win] of windows.entries()) {
         const x = packImages(scene, windowOrder(win)); // [v, 3, h, w]
-        const { renders: r } = await forward.estimate(params, x, [1, v, 3, h, w]);
+        const keep = m0 ? await m0.keep(x, [1, v, 3, h, w]) : undefined;
+        if (keep) drops.push(droppedFraction(keep));
+        const { renders: r } = await forward.estimate(params, x, [1, v, 3, h, w], keep ? { keep } : {});
         win.targets.forEach((f, j) => (renders[f] ??= r.slice(j * img, (j + 1) * img)));
         onProgress?.(i + 2, total);
       }
       const residuals = renders.map((r, f) => (r ? renderingResidual(scene.frames[f]!.image, r, h, w) : undefined));
-      if (!motion) return { estimate, renders, residuals };
+      const tokenMasks = m0 ? { tokenMasks: { estimate: droppedFraction(estimate.keep), windows: drops.reduce((a, x) => a + x, 0) / Math.max(1, drops.length) } } : {};
+      if (!motion) return { estimate, renders, residuals, ...tokenMasks };
       const fx = await backbone!();
       const done = windows.length + 1;
       const m = await clipMotionMasks(params, model, scene, fx, MASK_TAP, { threshold: MOTION_THRESHOLD, onProgress: (d) => onProgress?.(done + d, total) });
-      return { estimate, renders, residuals, motion: { ...m, threshold: MOTION_THRESHOLD } };
+      return { estimate, renders, residuals, motion: { ...m, threshold: MOTION_THRESHOLD }, ...tokenMasks };
     },
     renderPath: (estimate, path, onProgress) => renderCameraPath(params, model, estimate, path, forward, onProgress),
-    dispose: () => forward.dispose(),
+    dispose: () => {
+      forward.dispose();
+      masker?.dispose();
+    },
   };
 }

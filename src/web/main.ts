@@ -64,6 +64,8 @@ function badge() {
   const t = state.timings;
   const parts = [state.device === "webgpu" ? "WebGPU" : `wasm · ${state.threads} thread${state.threads === 1 ? "" : "s"}`];
   if (t.analyse !== undefined) parts.push(`cameras + ${state.analysis?.motion ? "masks" : "residuals"} ${ms(t.analyse)}`);
+  const tm = state.analysis?.tokenMasks;
+  if (tm) parts.push(`${(100 * tm.estimate).toFixed(0)} % of input tokens masked`);
   if (t.path !== undefined) parts.push(`path ${ms(t.path)}`);
   el.textContent = parts.join(" · ");
   el.className = `badge ${state.device ?? ""}`;
@@ -84,7 +86,7 @@ async function useModel(bytes: Uint8Array, name: string) {
   state.model = { name, meta };
   state.analysis = undefined;
   const motion = m.motion !== undefined;
-  $("modelInfo").textContent = `${name}: stage ${meta.stage}, step ${meta.step}, ${m.imageSize}² working size, ${m.views} views (${m.inputViews} inputs), d ${m.d}${motion ? ", motion estimator" : ", no motion estimator"}`;
+  $("modelInfo").textContent = `${name}: stage ${meta.stage}, step ${meta.step}, ${m.imageSize}² working size, ${m.views} views (${m.inputViews} inputs), d ${m.d}${motion ? ", motion estimator" : ", no motion estimator"}${motion && meta.stage === 3 ? "; renders from masked input tokens (stage 3)" : ""}`;
   describeOverlay(name, motion);
   if (state.clip && state.clip.h !== m.imageSize) state.clip = undefined; // frames were cut for another size
   showFrames();

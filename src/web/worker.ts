@@ -59,7 +59,7 @@ async function handle(req: Request): Promise<void> {
         model.session.dispose();
         dispose(model.params);
       }
-      model = { params: loaded.params, session: makeSession(loaded.params, loaded.meta.model, getBackbone) };
+      model = { params: loaded.params, session: makeSession(loaded.params, loaded.meta.model, getBackbone, { stage: loaded.meta.stage }) };
       estimate = null;
       scope.postMessage({ id: req.id, kind: "ok", value: loaded.meta });
       return;

@@ -8,6 +8,7 @@ import { tokenKeep, unionMaps } from "../../src/model/maskedTokens.ts";
 import { initSceneEncoder, sceneSequence } from "../../src/model/sceneEncoder.ts";
 import { initRayZer } from "../../src/model/rayzer.ts";
 import { makeForward, makeStagedForward } from "../../src/pipeline/forward.ts";
+import { makeOnnxForward } from "../../src/pipeline/onnxForward.ts";
 
 before(engine);
 
@@ -94,5 +95,49 @@ describe("the inference forward with a keep-mask", () => {
     assert.ok(diff(a.renders, b.renders) <= 1e-5, `staged vs one graph: ${diff(a.renders, b.renders)}`);
     assert.ok(diff(a.renders, plain.renders) > 1e-4, "the masked tokens change the renders");
     assert.deepEqual(a.c2w, plain.c2w, "masking the scene encoder's tokens leaves the cameras alone");
+  });
+});
+
+describe("withCameras with a keep-mask", () => {
+  it("one graph, block by block and ONNX agree; on the estimated cameras it equals estimate; masking changes the renders (and identity's)", async () => {
+    const cfg: ModelConfig = { ...MODEL_PRESETS.tiny, maskedTokens: "zero" };
+    const like = initRayZer(random.key(6), cfg);
+    let leafIndex = 0;
+    const params = rebuild(like, (_name, leaf) => leaf.ref.add(arr(randValues(300 + leafIndex++, leaf.shape, -0.25, 0.25), leaf.shape)));
+    dispose(like);
+    const b = 2;
+    const shape: [number, number, number, number, number] = [b, cfg.views, 3, cfg.imageSize, cfg.imageSize];
+    const images = randValues(11, shape, 0, 1);
+    const n = (cfg.imageSize / cfg.patch) ** 2;
+    // sample 0 drops every third token, sample 1 a block of its second input view
+    const keep = Float32Array.from({ length: b * cfg.inputViews * n }, (_, i) => (i < cfg.inputViews * n ? (i % 3 === 0 ? 0 : 1) : i >= (cfg.inputViews + 1) * n && i < (cfg.inputViews + 1) * n + 20 ? 0 : 1));
+    const [one, staged, onnx] = [makeForward(cfg), makeStagedForward(cfg), makeOnnxForward(cfg)];
+    const est = await one.estimate(params, images, shape, { keep });
+    // other cameras than the estimated ones: the estimated ones moved 0.1 along x (a novel-view path)
+    const c2w = Float32Array.from(est.c2w, (x, i) => (i % 16 === 3 ? x + 0.1 : x));
+    const a = await one.withCameras(params, images, shape, c2w, est.fxfycxcy, { keep });
+    const s = await staged.withCameras(params, images, shape, c2w, est.fxfycxcy, { keep });
+    const o = await onnx.withCameras(params, images, shape, c2w, est.fxfycxcy, { keep });
+    const plain = await one.withCameras(params, images, shape, c2w, est.fxfycxcy);
+    const same = await one.withCameras(params, images, shape, est.c2w, est.fxfycxcy, { keep });
+    // identity takes the keep-mask too: the staged forward's identity equals one graph's, and differs unmasked
+    const [idOne, idStaged, idPlain] = [await one.identity(params, images, shape, { keep }), await staged.identity(params, images, shape, { keep }), await one.identity(params, images, shape)];
+    const noise = makeOnnxForward({ ...cfg, maskedTokens: "noiseToken" });
+    await assert.rejects(noise.withCameras(params, images, shape, c2w, est.fxfycxcy, { keep }), /zeros only; use the jax runtime/);
+    for (const f of [one, staged, onnx, noise]) f.dispose();
+    dispose(params);
+    const diff = (x: Float32Array, y: Float32Array) => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
+    assert.ok(diff(a, s) <= 1e-5, `staged vs one graph: ${diff(a, s)}`);
+    assert.ok(diff(a, o) <= 1e-4, `ONNX vs one graph: ${diff(a, o)}`);
+    assert.ok(diff(same, est.renders) <= 1e-5, `withCameras on the estimated cameras vs estimate: ${diff(same, est.renders)}`);
+    const img = 3 * cfg.imageSize ** 2 * (cfg.views - cfg.inputViews);
+    // each sample's renders change with its own mask
+    for (let i = 0; i < b; i++) {
+      const d = diff(a.subarray(i * img, (i + 1) * img), plain.subarray(i * img, (i + 1) * img));
+      assert.ok(d > 1e-3, `sample ${i}: the masked tokens change the renders (${d})`);
+    }
+    assert.ok(diff(a, same) > 1e-3, "the given cameras are used");
+    assert.ok(diff(idOne, idStaged) <= 1e-5, `identity: staged vs one graph ${diff(idOne, idStaged)}`);
+    assert.ok(diff(idOne, idPlain) > 1e-3, "identity: the masked tokens change the renders");
   });
 });

@@ -19,6 +19,7 @@ import { readClips } from "../data/readers/index.ts";
 import { clipSamples as windowSamples } from "../data/sampling.ts";
 import { evaluateStage1, type EvalOptions, type EvalReport, type TokenMaskSource } from "../eval/evaluate.ts";
 import { loadMobilenetV2 } from "../features/mobilenetV2.ts";
+import { masksByDefault } from "../pipeline/maskedInputs.ts";
 import { Option } from "commander";
 import type { ModelConfig } from "../model/config.ts";
 import { loadAnyModel } from "../model/officialFile.ts";
@@ -113,7 +114,7 @@ export function registerEval(program: Command, globals: () => GlobalOptions): vo
         data = parsed.data;
       }
       // a stage-3 model was trained with its estimator's masks on the input tokens; a stage-2 renderer never was
-      const tokenMasks = flags.tokenMasks ?? (model.motion && meta.stage === 3 ? "motion" : "none");
+      const tokenMasks = flags.tokenMasks ?? (masksByDefault(meta.stage, params, model) ? "motion" : "none");
       if (tokenMasks === "motion" && !model.motion) throw new WildrayzerError(`--token-masks motion: ${flags.ckpt} has no motion estimator (a stage-1 RayZer); use oracle or none`);
       fx = await loadMobilenetV2();
       // the exported ONNX graph zeroes masked tokens; a learned noise token runs on jax

@@ -145,10 +145,10 @@ export async function evaluateStage1(params: RayZerParams, model: ModelConfig, d
         }
     }
     const { renders: r, c2w: cams, fxfycxcy: intr } = await forward.estimate(params, host.images, host.shape, keep ? { keep } : {});
-    const ri = await forward.identity(params, host.images, host.shape);
+    const ri = await forward.identity(params, host.images, host.shape, keep ? { keep } : {});
     // diagnostic: the same model rendering from the generator's true cameras (tells a camera-estimator bottleneck
     // from a renderer bottleneck; never used in training unless the labelled --pose-warmup ablation is on)
-    const rt = host.cameras ? await forward.withCameras(params, host.images, host.shape, host.cameras.c2w, host.cameras.fxfycxcy) : null;
+    const rt = host.cameras ? await forward.withCameras(params, host.images, host.shape, host.cameras.c2w, host.cameras.fxfycxcy, keep ? { keep } : {}) : null;
     const [, v, , h, w] = host.shape;
     const img = 3 * h * w;
     const t = v - k;

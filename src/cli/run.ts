@@ -13,6 +13,9 @@
  *   run.json            settings, timings, per-frame coverage (and IoU against the clip's own masks, when it has them)
  * With `--renderer model` a stage-3 model renders from its input views' tokens with the dynamic ones replaced
  * (`--token-masks`, default by the stage rule: src/pipeline/maskedInputs.ts); the warp renderer reads no tokens.
+ * `--fit STEPS` fits the RayZer to the clip first (src/train/fit.ts: the self-supervised loss on windows of this
+ * clip, pixels the first masks call moving gated out), then makes the masks (for `--masks pseudo`) and the clean
+ * frames again with the fitted RayZer as the static renderer, and the cameras with its fitted camera estimator.
  */
 import { overlayMask } from "../eval/maskReport.ts";
 import { join } from "node:path";
@@ -23,7 +26,7 @@ import { WildrayzerError } from "../engine/errors.ts";
 import { writeFileAtomic } from "../engine/files.ts";
 import { dispose } from "../engine/params.ts";
 import { encodeMaskPng, encodePng } from "../data/images.ts";
-import { uncropMask, type CropMap } from "../data/crop.ts";
+import { cropMask, uncropMask, type CropMap } from "../data/crop.ts";
 import type { Clip } from "../data/clip.ts";
 import { encodeVideo, readClip } from "../data/readers/index.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../features/mobilenetV2.ts";
@@ -42,6 +45,7 @@ import { addClipOptions, clipOptionsFrom, loadModelAndClip, type ClipFlags } fro
 import type { GlobalOptions } from "./globals.ts";
 import { checkOutDir, OUT_HELP } from "./outDir.ts";
 import { createProgress, formatDuration } from "./progress.ts";
+import { fitToClip, type FitResult } from "../train/fit.ts";
 
 const RENDERERS = ["warp", "model"] as const;
 type Renderer = (typeof RENDERERS)[number];
@@ -86,9 +90,10 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .addOption(new Option("--renderer <which>", "the static renderer for masks and clean frames: warp (neighbouring frames aligned by homographies, median; full size; measured better on tennis, README) or model (the RayZer at its working size, enlarged)").choices(RENDERERS).default("warp"))
     .addOption(new Option("--masks <source>", "pseudo: what the static renderer cannot re-render; motion: the motion estimator of a stage-2 model (default the shipped models/wildrayzer-small.safetensors; one pass per window, at its working size, enlarged)").choices(MASK_SOURCES).default("pseudo"))
     .addOption(tokenMasksOption("with --renderer model (the warp renderer reads no tokens): "))
-    .option("--fit <steps>", "test-time fitting of the static renderer on the clip (not available yet)");
+    .option("--fit <steps>", "test-time fitting: train the RayZer on this clip's own windows for <steps> steps (self-supervised; pixels the first masks call moving left out of the loss), then masks (--masks pseudo), clean frames and cameras again with the fitted RayZer as static renderer; about 0.2 s a step for the shipped model on 2 cores");
   addClipOptions(cmd).action(async (input: string, flags: RunFlags) => {
-    if (flags.fit !== undefined) throw new WildrayzerError("--fit: test-time fitting is not implemented yet; run without --fit");
+    const fitSteps = flags.fit === undefined ? 0 : Number(flags.fit);
+    if (flags.fit !== undefined && (!Number.isInteger(fitSteps) || fitSteps < 1)) throw new WildrayzerError(`--fit ${flags.fit}: give a whole number of steps ≥ 1`);
     const g = globals();
     const t0 = performance.now();
     const outDir = checkOutDir(flags.out, "run", { names: RUN_OUTPUTS });
@@ -96,7 +101,9 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     // --masks motion needs a stage-2 model: the shipped one unless --ckpt names another
     const ckpt = flags.ckpt ?? (flags.masks === "motion" ? DEFAULT_WILDRAYZER : DEFAULT_MODEL);
     const ckptLabel = flags.ckpt ?? (flags.masks === "motion" ? "the shipped models/wildrayzer-small.safetensors" : "the shipped models/small.safetensors");
-    const { params, meta, clip } = await loadModelAndClip(ckpt, input, flags);
+    const loaded = await loadModelAndClip(ckpt, input, flags);
+    let params = loaded.params;
+    const { meta, clip } = loaded;
     const model = meta.model;
     let cams: Awaited<ReturnType<typeof clipCameras>>;
     let full: FullFrames;
@@ -104,39 +111,58 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     let native: Clip;
     let tokenMasks: TokenMaskMode;
     const dropped: number[] = [];
+    let fit: (Omit<FitResult, "params"> & { miouBefore?: number; gated: number }) | undefined;
     try {
       if (flags.masks === "motion" && (!params.motion || !model.motion)) {
         throw new WildrayzerError(`--masks motion: ${ckptLabel} is a stage-1 RayZer without a motion estimator; give a stage-2 --ckpt, or use --masks pseudo`);
       }
-      if (flags.renderer === "warp" && flags.tokenMasks === "motion") throw new WildrayzerError("--token-masks motion: the warp renderer reads no tokens; use it with --renderer model");
-      tokenMasks = flags.renderer === "model" ? resolveTokenMasks(flags.tokenMasks, meta.stage, params, model, ckptLabel) : "none";
+      if (flags.renderer === "warp" && flags.tokenMasks === "motion" && !fitSteps) throw new WildrayzerError("--token-masks motion: the warp renderer reads no tokens; use it with --renderer model or --fit");
+      // after --fit the fitted RayZer renders, so its token masks follow the model's rule
+      tokenMasks = flags.renderer === "model" || fitSteps ? resolveTokenMasks(flags.tokenMasks, meta.stage, params, model, ckptLabel) : "none";
       if (clip.frames.length < model.views) throw new WildrayzerError(`${input}: ${clip.frames.length} frames, but the model needs at least ${model.views} per window`);
       for (const warning of clip.warnings) if (!g.quiet) process.stderr.write(`warning: ${warning}\n`);
-      const camProgress = createProgress({ label: "cameras", total: 1, quiet: g.quiet });
-      cams = await clipCameras(params, model, clip, (d, t) => camProgress.update(d / t));
-      camProgress.stop(`${cams.windows.length} windows`);
       native = await readClip(input, { ...clipOptionsFrom(flags, model.imageSize), native: true });
       if (native.frames.length !== clip.frames.length) throw new Error(`run: ${native.frames.length} full-size frames but ${clip.frames.length} working frames`);
       const fx = await loadMobilenetV2();
       try {
-        if (flags.renderer === "warp") ({ full, windows } = await warpFrames(native, fx, g));
-        else {
+        const rendered = async (): Promise<{ full: FullFrames; windows: number[][] }> => {
+          dropped.length = 0;
           const masker = tokenMasks === "motion" ? makeInputMasker(params, model, fx) : undefined;
           try {
-            ({ full, windows } = await modelFrames(params, model, clip, native, fx, g, masker && countingMasker(masker, dropped)));
+            return await modelFrames(params, model, clip, native, fx, g, masker && countingMasker(masker, dropped));
           } finally {
             masker?.dispose();
           }
-        }
+        };
+        if (flags.renderer === "warp") ({ full, windows } = await warpFrames(native, fx, g));
+        else ({ full, windows } = await rendered());
+        let motionMasks: Uint8Array[] | undefined;
         if (flags.masks === "motion") {
           const progress = createProgress({ label: "motion masks", total: 1, quiet: g.quiet });
           const m = await clipMotionMasks(params, model, clip, fx, MASK_TAP, { onProgress: (d, t) => progress.update(d / t) });
           progress.stop(`${clip.frames.length} frames`);
-          full = withMasks(full, m.masks.map((mask, f) => uncropMask(mask, clip.crops[f]!)));
+          motionMasks = m.masks.map((mask, f) => uncropMask(mask, clip.crops[f]!));
+          full = withMasks(full, motionMasks);
+        }
+        if (fitSteps) {
+          // the first masks at the working size: a working pixel is gated when ≥ FIT_GATE of its footprint moves
+          const gates = full.masks.map((m, f) => Uint8Array.from(cropMask(m, clip.crops[f]!), (v) => (v >= FIT_GATE ? 1 : 0)));
+          const gated = gates.reduce((a, m) => a + m.reduce((x, y) => x + y, 0), 0) / gates.reduce((a, m) => a + m.length, 0);
+          const miouBefore = clipMiou(full.masks, native, clip);
+          const progress = createProgress({ label: "fit", total: fitSteps, quiet: g.quiet });
+          const r = await fitToClip(params, model, clip, gates, { steps: fitSteps, seed: 0, onStep: (s, _t, loss) => progress.update(s, `loss ${loss.toFixed(4)}`) });
+          params = r.params;
+          progress.stop(`clip loss ${r.before.toFixed(4)} → ${r.after.toFixed(4)} in ${formatDuration(r.seconds * 1000)}`);
+          fit = { losses: r.losses, before: r.before, after: r.after, seconds: r.seconds, gated, ...(miouBefore !== undefined ? { miouBefore } : {}) };
+          ({ full, windows } = await rendered());
+          if (motionMasks) full = withMasks(full, motionMasks);
         }
       } finally {
         fx.dispose();
       }
+      const camProgress = createProgress({ label: "cameras", total: 1, quiet: g.quiet });
+      cams = await clipCameras(params, model, clip, (d, t) => camProgress.update(d / t));
+      camProgress.stop(`${cams.windows.length} windows`);
     } finally {
       dispose(params);
     }
@@ -148,7 +174,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       writeFileAtomic(join(flags.out, "masks", `${name}.png`), await encodeMaskPng(full.masks[f]!, h, w));
       writeFileAtomic(join(flags.out, "clean", `${name}.png`), await encodePng(full.clean[f]!, h, w));
       overlays.push(await encodePng(overlayMask(full.frames[f]!, full.masks[f]!), h, w));
-      const truth = native.frames[f]!.mask ?? (clip.frames[f]!.mask ? uncropMask(clip.frames[f]!.mask!, clip.crops[f]!) : undefined);
+      const truth = truthMask(native, clip, f);
       const coverage = full.masks[f]!.reduce((a, b) => a + b, 0) / (h * w);
       frames.push({ name, coverage: Number(coverage.toFixed(4)), ...(truth ? { iou: Number(maskIou(full.masks[f]!, truth).toFixed(4)) } : {}) });
     }
@@ -175,12 +201,16 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     const miou = withTruth.length ? withTruth.reduce((a, f) => a + f.iou!, 0) / withTruth.length : undefined;
     const moving = frames.filter((f) => f.coverage > 0.001).length;
     const meanCoverage = frames.reduce((a, f) => a + f.coverage, 0) / frames.length;
-    const rendererText = flags.renderer === "warp"
+    const renderer: Renderer = fit ? "model" : flags.renderer;
+    const fitText = fit
+      ? `, after fitting the RayZer to this clip for ${fitSteps} steps (${formatDuration(fit.seconds * 1000)}; clip loss ${fit.before.toFixed(4)} → ${fit.after.toFixed(4)}; first masks from ${flags.renderer === "warp" ? "the warp renderer" : "the RayZer"}${fit.miouBefore !== undefined ? `, mIoU ${fit.miouBefore.toFixed(3)}` : ""})`
+      : "";
+    const rendererText = (renderer === "warp"
       ? `the warp static renderer (${DEFAULT_WARP.neighbours} neighbours ${DEFAULT_WARP.spacing} frames apart, aligned by homographies, median) at ${w}×${h}`
-      : `the RayZer of ${ckptLabel} as static renderer at ${model.imageSize}×${model.imageSize} (centre crop), enlarged to the frame`;
+      : `the RayZer of ${ckptLabel} as static renderer at ${model.imageSize}×${model.imageSize} (centre crop), enlarged to the frame`) + fitText;
     const replaced = tokenMasks === "motion" ? dropped.reduce((a, x) => a + x, 0) / Math.max(1, dropped.length) : 0;
     const tokenText =
-      flags.renderer === "warp"
+      renderer === "warp"
         ? "input tokens: not used (the warp renderer reads none)"
         : describeTokenMasks(tokenMasks, flags.tokenMasks, meta.stage, tokenMasks === "motion" ? replaced : undefined);
     const verdict =
@@ -188,14 +218,31 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       `${miou !== undefined ? `, mIoU ${miou.toFixed(3)} against the clip's own masks` : ""}; ${formatDuration(seconds * 1000)}; ${flags.masks === "motion" ? `masks from the motion estimator of ${ckptLabel} (at ${model.imageSize}², enlarged), clean frames from ${rendererText}` : `masks and clean frames from ${rendererText}`}; ${tokenText}; cameras from ${ckptLabel} (step ${meta.step}, centre crop at ${model.imageSize}×${model.imageSize}).`;
     writeFileAtomic(
       join(flags.out, "run.json"),
-      `${JSON.stringify({ input, renderer: flags.renderer, masks: flags.masks, tokenMasks: flags.renderer === "model" ? tokenMasks : null, tokensReplaced: Number(replaced.toFixed(6)), model: ckpt, step: meta.step, size: [w, h], seconds: Number(seconds.toFixed(1)), windows: windows.map((t) => t.map((f) => full.names[f]!)), frames, ...(miou !== undefined ? { miou: Number(miou.toFixed(4)) } : {}) }, null, 1)}\n`,
+      `${JSON.stringify({ input, renderer: flags.renderer, masks: flags.masks, tokenMasks: renderer === "model" ? tokenMasks : null, tokensReplaced: Number(replaced.toFixed(6)), model: ckpt, step: meta.step, size: [w, h], seconds: Number(seconds.toFixed(1)), windows: windows.map((t) => t.map((f) => full.names[f]!)), frames, ...(miou !== undefined ? { miou: Number(miou.toFixed(4)) } : {}), ...(fit ? { fit: { steps: fitSteps, firstRenderer: flags.renderer, gatedFraction: Number(fit.gated.toFixed(4)), clipLossBefore: fit.before, clipLossAfter: fit.after, seconds: Number(fit.seconds.toFixed(1)), ...(fit.miouBefore !== undefined ? { miouBefore: Number(fit.miouBefore.toFixed(4)) } : {}), losses: fit.losses.map((l) => Number(l.toPrecision(5))) } } : {}) }, null, 1)}\n`,
     );
-    await writeRunReport(flags.out, { verdict, full, windows, cameras: cams.cameras, renderer: flags.renderer, masks: flags.masks, rendererText, ckpt: ckptLabel });
+    await writeRunReport(flags.out, { verdict, full, windows, cameras: cams.cameras, renderer, masks: flags.masks, rendererText, ckpt: ckptLabel });
     process.stdout.write(`${verdict}\nwrote masks/, clean/, overlay.mp4, cameras.json, report.html to ${flags.out}/\n`);
   });
 }
 
 const round6 = (v: number) => Number(v.toFixed(6));
+
+/** `--fit`: a working pixel is left out of the fitting loss when at least this fraction of its footprint moves. */
+const FIT_GATE = 0.2;
+
+/** Frame f's own mask at the input's full size, when the clip has one. */
+function truthMask(native: Clip, clip: Clip, f: number): Uint8Array | undefined {
+  return native.frames[f]!.mask ?? (clip.frames[f]!.mask ? uncropMask(clip.frames[f]!.mask!, clip.crops[f]!) : undefined);
+}
+
+/** Mean IoU of full-size masks against the clip's own masks, over the frames that have one. */
+function clipMiou(masks: readonly Uint8Array[], native: Clip, clip: Clip): number | undefined {
+  const ious = masks.flatMap((m, f) => {
+    const t = truthMask(native, clip, f);
+    return t ? [maskIou(m, t)] : [];
+  });
+  return ious.length ? ious.reduce((a, b) => a + b, 0) / ious.length : undefined;
+}
 
 /** `full` with other masks: clean frames recomposed from the static renderings (kept in `statics`). */
 function withMasks(full: FullFrames, masks: Uint8Array[]): FullFrames {

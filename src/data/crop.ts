@@ -83,3 +83,26 @@ export function uncropMask(mask: ArrayLike<number>, map: CropMap): Uint8Array {
   }
   return out;
 }
+
+/**
+ * An original-size binary mask brought to the working size: each working pixel gets the fraction of the original
+ * pixels under its footprint (inside the kept region) that are set, in [0, 1]. Returns [size.h, size.w]. With a
+ * threshold of 0.5 this is close to an inverse of `uncropMask`; a lower one keeps thin movers.
+ */
+export function cropMask(mask: ArrayLike<number>, map: CropMap): Float32Array {
+  const { orig, region, size } = map;
+  if (mask.length !== orig.h * orig.w) throw new Error(`cropMask: ${mask.length} values for a ${orig.w}×${orig.h} frame`);
+  const sum = new Float32Array(size.h * size.w);
+  const count = new Float32Array(size.h * size.w);
+  for (let y = region.y0; y < region.y0 + region.h; y++) {
+    const wy = Math.min(size.h - 1, Math.floor(((y - region.y0) * size.h) / region.h));
+    for (let x = region.x0; x < region.x0 + region.w; x++) {
+      const wx = Math.min(size.w - 1, Math.floor(((x - region.x0) * size.w) / region.w));
+      const i = wy * size.w + wx;
+      count[i]! += 1;
+      if (mask[y * orig.w + x]! > 0) sum[i]! += 1;
+    }
+  }
+  for (let i = 0; i < sum.length; i++) sum[i] = count[i]! > 0 ? sum[i]! / count[i]! : 0;
+  return sum;
+}

@@ -148,6 +148,33 @@ describe("wildrayzer run --masks motion", () => {
   });
 });
 
+describe("wildrayzer run --fit", () => {
+  it("fits the RayZer to the clip (its own loss falls), then masks and clean frames come from the fitted RayZer; run.json records both passes", async () => {
+    const ckpt = join(dir, "fit-tiny.safetensors");
+    await saveUntrainedCheckpoint(ckpt, resolveRunConfig("tiny"), 4, 2);
+    const out = join(dir, "fitted");
+    const r = await runCli(["run", clip, "--out", out, "--ckpt", ckpt, "--fit", "20", "--quiet"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /as static renderer at 32×32 \(centre crop\), enlarged to the frame, after fitting the RayZer to this clip for 20 steps/);
+    assert.match(r.stdout, /first masks from the warp renderer, mIoU \d\.\d{3}\)/);
+    const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    assert.equal(run.fit.steps, 20);
+    assert.equal(run.fit.firstRenderer, "warp");
+    assert.equal(run.fit.losses.length, 20);
+    assert.ok(run.fit.clipLossAfter < 0.95 * run.fit.clipLossBefore, `clip loss ${run.fit.clipLossBefore} → ${run.fit.clipLossAfter}`);
+    assert.ok(run.fit.gatedFraction > 0 && run.fit.gatedFraction < 0.5, `gated ${run.fit.gatedFraction}`);
+    assert.ok(run.fit.miouBefore >= 0 && run.fit.miouBefore <= 1, `mIoU before ${run.fit.miouBefore}`);
+    assert.equal(typeof run.miou, "number");
+    assert.deepEqual(readdirSync(join(out, "masks")).sort(), names.map((n) => `${n}.png`));
+    // the first pass was the warp renderer; the masks written are the fitted RayZer's, so they differ from a warp run's
+    const warp = join(dir, "out");
+    if (existsSync(join(warp, "masks"))) {
+      const differ = await Promise.all(names.map(async (n) => !(await pixels(join(out, "masks", `${n}.png`))).data.equals((await pixels(join(warp, "masks", `${n}.png`))).data)));
+      assert.ok(differ.some(Boolean), "masks after the fit are the fitted RayZer's, not the warp renderer's");
+    }
+  });
+});
+
 describe("the --out rule and other defects a new user hit", () => {
   it("--out naming a file: one line, exit 2, before any work (run, masks, render)", async () => {
     const file = join(dir, "a-file.txt");
@@ -178,10 +205,10 @@ describe("the --out rule and other defects a new user hit", () => {
     assert.equal(existsSync(join(foreign, "00000.png")), false, "masks' own PNGs are cleared on a rerun of masks");
   });
 
-  it("run --fit is refused with one line; render defaults to the shipped model and names the input by its path", async () => {
-    const fit = await runCli(["run", clip, "--out", join(dir, "fit"), "--fit", "10"]);
+  it("run --fit 0 is refused with one line before any work; render defaults to the shipped model and names the input by its path", async () => {
+    const fit = await runCli(["run", clip, "--out", join(dir, "fit"), "--fit", "0"]);
     assert.equal(fit.code, 2, fit.stderr);
-    assert.match(fit.stderr, /--fit: test-time fitting is not implemented yet/);
+    assert.equal(fit.stderr.trim(), "wildrayzer: --fit 0: give a whole number of steps ≥ 1");
     assert.equal(existsSync(join(dir, "fit")), false);
     // no --ckpt: the shipped 6-view model; the 4-frame scene is too short for it, and the message gives the path
     const r = await runCli(["render", "--input", short, "--out", join(dir, "r")]);

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { computeCrop, cropIntrinsics, uncropIntrinsics, workingToOriginal } from "../../src/data/crop.ts";
+import { computeCrop, cropIntrinsics, cropMask, uncropIntrinsics, uncropMask, workingToOriginal } from "../../src/data/crop.ts";
 import { parseNpy, writeNpy } from "../../src/data/npy.ts";
 import type { Intrinsics } from "../../src/geometry/cameras.ts";
 import { WildrayzerError } from "../../src/engine/errors.ts";
@@ -28,6 +28,25 @@ describe("crop policy", () => {
       const back = uncropIntrinsics(kc, map);
       back.forEach((x, i) => assert.ok(Math.abs(x - k[i]!) < 1e-9, `uncrop ${i}`));
     }
+  });
+});
+
+describe("cropMask", () => {
+  it("gives each working pixel the moving fraction of its footprint, ignores the cropped-away sides, and round-trips uncropMask", () => {
+    // a 4×8 frame, centre square 4×4 at x0 = 2, brought to 2×2: each working pixel covers 2×2 original pixels
+    const crop = computeCrop(4, 8, 2, 2);
+    assert.deepEqual(crop.region, { x0: 2, y0: 0, w: 4, h: 4 });
+    const m = new Uint8Array(32);
+    m[0 * 8 + 0] = 1; // cropped away: counts nowhere
+    m[0 * 8 + 2] = 1; // top-left working pixel: 1 of 4
+    m[2 * 8 + 4] = m[2 * 8 + 5] = m[3 * 8 + 4] = 1; // bottom-right: 3 of 4
+    assert.deepEqual(Array.from(cropMask(m, crop)), [0.25, 0, 0, 0.75]);
+    // a working mask enlarged then brought back gives 1 exactly where it was set
+    const big = computeCrop(60, 100, 12, 12);
+    const w = new Uint8Array(144).map((_, i) => ((i * 7) % 5 === 0 ? 1 : 0));
+    const back = cropMask(uncropMask(w, big), big);
+    assert.deepEqual(Array.from(back, (v) => (v >= 0.5 ? 1 : 0)), Array.from(w));
+    assert.throws(() => cropMask(new Uint8Array(5), crop), /5 values for a 8×4 frame/);
   });
 });
 

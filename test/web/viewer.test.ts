@@ -23,6 +23,7 @@ import { engine } from "../helpers/engine.ts";
 import { launchChromium, noChromium } from "../helpers/browser.ts";
 import { buildViewer, serveStatic } from "../../src/cli/view.ts";
 import { DEFAULT_MODEL, DEFAULT_WILDRAYZER, loadModel } from "../../src/model/loadFile.ts";
+import { makeInputMasker, masksByDefault } from "../../src/pipeline/maskedInputs.ts";
 import { loadMobilenetV2 } from "../../src/features/mobilenetV2.ts";
 import { renderNovelViews, type RenderOutput } from "../../src/pipeline/novelViews.ts";
 import { makeForward } from "../../src/pipeline/forward.ts";
@@ -102,6 +103,7 @@ describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () =>
   let nodeMotion: { masks: Uint8Array[]; probabilities: Float32Array[] };
   let handResidual: Float32Array;
   let handFrame: number;
+  let masked = false;
 
   before(async () => {
     const b = await buildViewer({ quiet: true });
@@ -123,10 +125,11 @@ describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () =>
     await engine();
     const { params, meta } = loadModel(DEFAULT_WILDRAYZER);
     scene = builtInScene(SEED, meta);
-    node = await renderNovelViews(params, meta.model, scene, { path: "interpolate", frames: FRAMES });
     const fx = await loadMobilenetV2();
+    // a stage-3 model renders from masked input tokens, in the page as here
+    const masker = masksByDefault(meta.stage, params, meta.model) ? makeInputMasker(params, meta.model, fx) : undefined;
+    node = await renderNovelViews(params, meta.model, scene, { path: "interpolate", frames: FRAMES, ...(masker ? { masker } : {}) });
     nodeMotion = await clipMotionMasks(params, meta.model, scene, fx, MASK_TAP);
-    fx.dispose();
     // the stage-1 model (no motion estimator) for the residual panel, later in this file
     const stage1 = loadModel(DEFAULT_MODEL);
     const session = makeSession(stage1.params, stage1.meta.model);
@@ -139,8 +142,12 @@ describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () =>
     const x = new Float32Array(meta.model.views * img);
     [...win.inputs, ...win.targets].forEach((f, j) => x.set(scene.frames[f]!.image, j * img));
     const fwd = makeForward(meta.model);
-    const { renders } = await fwd.estimate(params, x, [1, meta.model.views, 3, h, w]);
+    const keep = masker ? await masker.keep(x, [1, meta.model.views, 3, h, w]) : undefined;
+    masked = keep !== undefined;
+    const { renders } = await fwd.estimate(params, x, [1, meta.model.views, 3, h, w], keep ? { keep } : {});
     fwd.dispose();
+    masker?.dispose();
+    fx.dispose();
     handFrame = win.targets[0]!;
     handResidual = new Float32Array(h * w);
     const frame = scene.frames[handFrame]!.image;
@@ -155,7 +162,9 @@ describe("browser viewer (headless Chromium, wasm)", { skip: noChromium }, () =>
     assert.deepEqual(problems, [], "no console errors, page errors or failed requests");
     assert.equal(got.phase, "done", `viewer finished (error: ${got.error})`);
     assert.equal(got.device, "wasm");
-    assert.match(got.badge, /^wasm · \d+ threads? · cameras \+ masks [\d.]+ (ms|s) · path [\d.]+ (ms|s)$/);
+    // a stage-3 model renders from masked input tokens: the badge says how many
+    const tokens = masked ? " · \\d+ % of input tokens masked" : "";
+    assert.match(got.badge, new RegExp(`^wasm · \\d+ threads? · cameras \\+ masks [\\d.]+ (ms|s)${tokens} · path [\\d.]+ (ms|s)$`));
   });
 
   it("estimates the same cameras as Node", () => {

@@ -77,27 +77,32 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
       for (const [i, { seed, path }] of DEMO_SCENES.entries()) {
         progress.update(i, `${path} path`);
         const cfg = demoConfig(path);
-        const scene = generateScene(seed, cfg);
+        // named after its folder, so the report, the console and out/demo/scenes agree
+        const scene = { ...generateScene(seed, cfg), name: sceneFolderName(i) };
         await writeScene(join(opts.out, "scenes", sceneFolderName(i)), scene, { generator: { seed, config: cfg } });
         scenes.push({ scene, caption: `seed ${seed}, ${path} camera path, ${cfg.movers[0]}-${cfg.movers[1]} movers, ${cfg.texture} textures` });
       }
       progress.update(DEMO_SCENES.length);
       progress.stop(`${DEMO_SCENES.length} scenes written to ${join(opts.out, "scenes")}`);
       const sections: ReportSection[] = [];
+      const summary: string[] = ["engine check ok"];
       const modelFile = opts.model ?? (existsSync(DEFAULT_MODEL) ? DEFAULT_MODEL : undefined);
       const evalScenes = Math.max(1, Number.parseInt(opts.evalScenes, 10) || 32);
-      if (modelFile) sections.push(await modelResults(modelFile, evalScenes, g, out));
+      if (modelFile) sections.push(await modelResults(modelFile, evalScenes, g, out, summary));
       else if (!g.quiet) out("no trained model found (models/small.safetensors); `npm run train:default` trains and writes it");
       const wildFile = opts.wildrayzer ?? (!opts.model && existsSync(DEFAULT_WILDRAYZER) ? DEFAULT_WILDRAYZER : undefined);
       const rayzerFile = opts.rayzer ?? (existsSync(DEFAULT_RAYZER_DYNAMIC) ? DEFAULT_RAYZER_DYNAMIC : DEFAULT_MODEL);
-      if (wildFile) sections.push(await dynamicResults(rayzerFile, wildFile, Math.min(evalScenes, 16), g, out));
-      sections.push(...(await pseudoMaskResults(scenes.map((s) => s.scene), out)));
+      if (wildFile) sections.push(await dynamicResults(rayzerFile, wildFile, Math.min(evalScenes, 16), g, out, summary));
+      sections.push(...(await pseudoMaskResults(scenes.map((s) => s.scene), out, summary)));
       const report = await buildReport({
         sections,
         title: "WildRayZer demo: synthetic dynamic scenes",
+        verdict: `${summary.join("; ")}; ${formatDuration(performance.now() - t0)}.`,
         intro:
-          "Per scene: the observed frames, the same views without the moving objects, the ground-truth motion masks, " +
-          "depth (near red, far blue) and the camera path seen from above. These are the data the model trains and is evaluated on.",
+          "Below, in order: the shipped RayZer on unseen static scenes (metrics, training curve, renders); WildRayZer against RayZer on unseen " +
+          "dynamic scenes (renders beside the clean truth, with the motion masks); the pseudo-mask pipeline on the demo scenes with a stand-in " +
+          "renderer, every stage of the first scene; and last the three demo scenes themselves (observed frames, the same views without the " +
+          "movers, the true motion masks, depth and the camera path), written to scenes/ beside this page.",
         scenes,
       });
       const page = writeReport(opts.out, report);
@@ -111,7 +116,7 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
  * static view, moderately degraded (eval/pseudoMaskEval.ts). Prints the mIoU per scene; the report shows them and
  * every stage of the first scene.
  */
-async function pseudoMaskResults(scenes: Scene[], out: (line: string) => void): Promise<ReportSection[]> {
+async function pseudoMaskResults(scenes: Scene[], out: (line: string) => void, summary: string[]): Promise<ReportSection[]> {
   const t0 = performance.now();
   const fx = await loadMobilenetV2();
   const tap = { name: MOBILENET_TAPS.stride4, stride: 4 };
@@ -129,6 +134,7 @@ async function pseudoMaskResults(scenes: Scene[], out: (line: string) => void): 
   fx.dispose();
   const list = scenes.map((_, i) => `${sceneFolderName(i)} ${mious[i]!.toFixed(2)}`).join(", ");
   out(`pseudo-masks (stand-in renderer, ${level.name} degradation): mIoU ${list} (${formatDuration(performance.now() - t0)})`);
+  summary.push(`pseudo-masks from a stand-in renderer (the true static views, ${level.name}ly degraded): mIoU ${mious.map((m) => m.toFixed(2)).join(" / ")}`);
   const intro = {
     html: [
       `<section><h2>Pseudo-motion masks (stand-in renderer)</h2>`,
@@ -138,12 +144,12 @@ async function pseudoMaskResults(scenes: Scene[], out: (line: string) => void): 
     ].join(""),
     images: new Map<string, Uint8Array>(),
   };
-  const stages = await maskDebugSections(scenes[0]!, [first!], `${REPORT_FILES_DIR}/pseudo_masks`, () => `Every stage, ${scenes[0]!.name}`);
+  const stages = await maskDebugSections(scenes[0]!, [first!], `${REPORT_FILES_DIR}/pseudo_masks`, () => `Every stage, ${scenes[0]!.name}`, `the stand-in: the true static view, ${level.name}ly degraded`);
   return [intro, ...stages];
 }
 
 /** Runs the trained model on held-out scenes: prints the metrics table and returns the report section. */
-async function modelResults(file: string, evalScenes: number, g: GlobalOptions, out: (line: string) => void): Promise<ReportSection> {
+async function modelResults(file: string, evalScenes: number, g: GlobalOptions, out: (line: string) => void, summary: string[]): Promise<ReportSection> {
   const { params, meta } = loadModel(file);
   const { model, data } = meta;
   const warmup = parseRunConfig(meta.run, file).train.poseWarmupSteps;
@@ -159,6 +165,7 @@ async function modelResults(file: string, evalScenes: number, g: GlobalOptions, 
     `model: ${file} (step ${meta.step}) on ${report.scenes} held-out scenes: PSNR ${f(report.psnr.model)} dB vs nearest input ${f(report.psnr.nearestInput)}, ` +
       `mean of inputs ${f(report.psnr.meanOfInputs)}; rotation error ${f(report.rotationErrorDeg.model)}° vs identity ${f(report.rotationErrorDeg.identity)}° (${formatDuration(performance.now() - t0)})`,
   );
+  summary.push(`${basename(file)} on ${report.scenes} unseen static scenes: PSNR ${f(report.psnr.model)} dB (copy the nearest input ${f(report.psnr.nearestInput)}, mean of the inputs ${f(report.psnr.meanOfInputs)})`);
   // the model's training log: models/small.metrics.jsonl beside a model file, or a run folder's metrics.jsonl
   const logFile = [file.replace(/\.safetensors$/, ".metrics.jsonl"), join(dirname(file), "metrics.jsonl")].find((p) => existsSync(p));
   const metrics: MetricsLine[] = logFile
@@ -183,7 +190,7 @@ async function modelResults(file: string, evalScenes: number, g: GlobalOptions, 
  * WildRayZer (its estimator's masks replacing input tokens) against RayZer on held-out dynamic scenes: prints the
  * table and returns the report section (the same targets from both beside the clean truth, with the masks).
  */
-async function dynamicResults(rayzerFile: string, wildFile: string, scenes: number, g: GlobalOptions, out: (line: string) => void): Promise<ReportSection> {
+async function dynamicResults(rayzerFile: string, wildFile: string, scenes: number, g: GlobalOptions, out: (line: string) => void, summary: string[]): Promise<ReportSection> {
   const t0 = performance.now();
   const fx = await loadMobilenetV2();
   const rz = loadModel(rayzerFile);
@@ -201,6 +208,9 @@ async function dynamicResults(rayzerFile: string, wildFile: string, scenes: numb
   const base = results[0]!.report;
   out(`dynamic scenes (${scenes} held out, 1-2 movers), static-pixel PSNR: nearest input ${f(base.psnrStatic.nearestInput)}, mean of inputs ${f(base.psnrStatic.meanOfInputs)}`);
   for (const r of results) out(`  ${r.arm}: ${f(r.report.psnrStatic.model)} dB static px, ${f(r.report.psnrClean?.model)} dB vs clean frames${r.tokenMasks === "none" ? "" : `, ${(100 * (r.report.tokenMasks?.dropped ?? 0)).toFixed(0)} % of input tokens replaced`}`);
+  summary.push(
+    `on ${scenes} unseen dynamic scenes, static-pixel PSNR: ${results.map((r) => `${r.arm.replace(/ \(.*$/, "")} ${f(r.report.psnrStatic.model)} dB`).join(", ")} (mean of the inputs ${f(base.psnrStatic.meanOfInputs)})`,
+  );
   const section = await comparisonSection({
     title: "WildRayZer vs RayZer on unseen dynamic scenes",
     note:

@@ -17,7 +17,9 @@ export type ReportSection = { html: string; images: Map<string, Uint8Array> };
 
 export type ReportOptions = {
   title: string;
-  /** A paragraph under the title. */
+  /** One line first under the title, set off: what was found and how long it took. */
+  verdict?: string;
+  /** A paragraph under the verdict: what the page shows, in order. */
   intro?: string;
   /** Sections shown before the scenes (model results). */
   sections?: ReportSection[];
@@ -84,6 +86,7 @@ export async function buildReport(opts: ReportOptions): Promise<ReportFiles> {
     `<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(opts.title)}</title>`,
     `<style>${CSS}</style></head><body>`,
     `<h1>${escapeHtml(opts.title)}</h1>`,
+    opts.verdict ? `<p class="verdict">${escapeHtml(opts.verdict)}</p>` : "",
     opts.intro ? `<p>${escapeHtml(opts.intro)}</p>` : "",
     ...sections,
     "</body></html>",
@@ -225,6 +228,7 @@ export function escapeHtml(s: string): string {
 const CSS = [
   "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fafafa}",
   "h2{margin:28px 0 4px}",
+  ".verdict{font-size:16px;font-weight:600;background:#eef4ff;border-left:4px solid #36c;padding:8px 12px}",
   ".caption,.note{color:#666}.note{font-size:11px;font-weight:normal}",
   ".scene{display:flex;gap:16px;align-items:flex-start;flex-wrap:wrap}",
   "table{border-collapse:collapse}td{padding:1px}th{text-align:right;padding-right:8px;font-weight:600;white-space:nowrap}",

@@ -59,6 +59,21 @@ describe("wildrayzer demo", () => {
     // comparison: 3 scenes × (2 inputs + 2 replaced-token inputs + 2 targets × (observed, clean, 2 renders, estimator, truth))
     assert.equal(srcs.length, 3 * 8 * 4 + 3 * (2 + 2 * 3) + 3 * (2 + 2 + 2 * 6) + 13 * 8, "data scenes, the model's held-out samples, the comparison, the pseudo-mask stages");
     assert.match(html, /WildRayZer vs RayZer on unseen dynamic scenes/);
+    // the page opens with a verdict that repeats the console's numbers, then says what follows, in order
+    const verdict = /<h1>[^<]*<\/h1>\n<p class="verdict">([^<]+)<\/p>/.exec(html)?.[1] ?? "";
+    const psnr = /^model: .* PSNR ([\d.]+) dB vs nearest input ([\d.]+), mean of inputs ([\d.]+);/m.exec(r.stdout)!;
+    assert.ok(verdict.startsWith("engine check ok; tiny.safetensors on 4 unseen static scenes: "), verdict);
+    assert.ok(verdict.includes(`PSNR ${psnr[1]} dB (copy the nearest input ${psnr[2]}, mean of the inputs ${psnr[3]})`), verdict);
+    assert.match(verdict, /on 4 unseen dynamic scenes, static-pixel PSNR: RayZer [\d.]+ dB, WildRayZer [\d.]+ dB \(mean of the inputs [\d.]+\)/);
+    assert.ok(verdict.includes(`mIoU ${masks.slice(1).join(" / ")}`), verdict);
+    assert.match(verdict, /; [\d.]+ (ms|s|min [\d]+ s)\.$/);
+    const at = (re: RegExp) => html.search(re);
+    assert.ok(at(/<h2>Trained model/) < at(/<h2>WildRayZer vs RayZer/) && at(/<h2>WildRayZer vs RayZer/) < at(/<h2>Pseudo-motion masks/) && at(/<h2>Pseudo-motion masks/) < at(/<h2>scene_00000<\/h2>/), "sections in the order the intro gives");
+    // scenes are named after their folders everywhere; the stand-in renderer is not called the model
+    assert.match(html, /<h2>Every stage, scene_00000<\/h2>/);
+    assert.doesNotMatch(html, /synth_\d/);
+    assert.match(html, /the stand-in: the true static view, moderately degraded/);
+    assert.doesNotMatch(html, /the model, from the window&#39;s two inputs|the model, from the window's two inputs/);
     assert.match(html, /Pseudo-motion masks \(stand-in renderer\)/);
     assert.match(html, /copy the nearest input/);
     // the blend ceilings: the best mix per target can never be below the cross-fade at the true frame time

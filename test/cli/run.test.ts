@@ -14,7 +14,7 @@ import { composeClean } from "../../src/cli/run.ts";
 import { overlayMask } from "../../src/eval/maskReport.ts";
 import { chainWindow } from "../../src/pipeline/clipCameras.ts";
 import { mat4Mul } from "../../src/geometry/mat4.ts";
-import { saveUntrainedCheckpoint } from "../helpers/checkpoint.ts";
+import { saveTinyWildrayzer, saveUntrainedCheckpoint } from "../helpers/checkpoint.ts";
 import { resolveRunConfig } from "../../src/train/config.ts";
 import { MOTION_PRESETS } from "../../src/model/motionConfig.ts";
 import { MASK_TAP_CHANNELS } from "../../src/pipeline/pseudoLabels.ts";
@@ -146,6 +146,36 @@ describe("wildrayzer run --masks motion", () => {
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /--masks motion: models\/small\.safetensors is a stage-1 RayZer without a motion estimator/);
   });
+
+  it("--masks both (the default for a model with an estimator) writes the pixelwise union of the pseudo-masks and the estimator's", async () => {
+    // a tiny WildRayZer whose estimator marks some pixels (the untrained one of the test above marks none)
+    const ckpt = join(dir, "tiny-wild.safetensors");
+    await saveTinyWildrayzer(ckpt, 2);
+    const both = join(dir, "both");
+    const pseudo = join(dir, "pseudo");
+    const motion = join(dir, "motion-wild");
+    const mo = await runCli(["run", clip, "--out", motion, "--ckpt", ckpt, "--masks", "motion", "--quiet"]);
+    assert.equal(mo.code, 0, mo.stderr);
+    const r = await runCli(["run", clip, "--out", both, "--ckpt", ckpt, "--quiet"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /masks: the union of the pseudo-masks of the warp static renderer .* and the motion estimator's/);
+    assert.equal(JSON.parse(readFileSync(join(both, "run.json"), "utf8")).masks, "both");
+    const p = await runCli(["run", clip, "--out", pseudo, "--ckpt", ckpt, "--masks", "pseudo", "--quiet"]);
+    assert.equal(p.code, 0, p.stderr);
+    let fromPseudo = 0, fromMotion = 0;
+    for (const n of names) {
+      const [u, a, b] = [await pixels(join(both, "masks", `${n}.png`)), await pixels(join(pseudo, "masks", `${n}.png`)), await pixels(join(motion, "masks", `${n}.png`))];
+      for (let i = 0; i < u.data.length; i += u.channels) {
+        assert.equal(u.data[i], a.data[i] || b.data[i] ? 255 : 0, `${n}: pixel ${i / u.channels} is the union`);
+        if (a.data[i] && !b.data[i]) fromPseudo++;
+        if (b.data[i] && !a.data[i]) fromMotion++;
+      }
+    }
+    assert.ok(fromPseudo > 0 && fromMotion > 0, `each source adds pixels the other misses: ${fromPseudo}, ${fromMotion}`);
+    const bad = await runCli(["run", clip, "--out", join(dir, "both-bad"), "--masks", "both", "--ckpt", "models/small.safetensors"]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--masks both: models\/small\.safetensors is a stage-1 RayZer without a motion estimator/);
+  });
 });
 
 describe("wildrayzer run --fit", () => {
@@ -158,6 +188,8 @@ describe("wildrayzer run --fit", () => {
     assert.match(r.stdout, /as static renderer at 32×32 \(centre crop\), enlarged to the frame, after fitting the RayZer to this clip for 20 steps/);
     assert.match(r.stdout, /first masks from the warp renderer, mIoU \d\.\d{3}\)/);
     const run = JSON.parse(readFileSync(join(out, "run.json"), "utf8"));
+    assert.equal(run.masks, "pseudo", "a stage-1 model has no estimator: pseudo-masks only");
+    assert.match(r.stdout, /\(the model has no motion estimator: pseudo-masks only\)/);
     assert.equal(run.fit.steps, 20);
     assert.equal(run.fit.firstRenderer, "warp");
     assert.equal(run.fit.losses.length, 20);

@@ -111,7 +111,7 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
   const cmd = program
     .command("masks")
     .description("motion masks of a clip: pseudo-masks, what a static renderer cannot re-render (default: the warp renderer, full size), or --estimator: the trained motion estimator")
-    .option("--pseudo", "pseudo-masks from rendering residuals (the default; measured best on real footage, README)", false)
+    .option("--pseudo", "pseudo-masks from rendering residuals (the default; one source: `wildrayzer run` writes their union with the estimator's masks, measured best on real footage, README)", false)
     .option("--estimator", "the motion estimator of a stage-2 model instead (one feed-forward pass per window, at the model's working size)", false)
     .requiredOption("--input <path>", "a video, a folder of frames, a DAVIS/LLFF folder or a scene folder")
     .requiredOption("--out <dir>", OUT_HELP)

@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { SYNTH_PRESETS, SynthConfigSchema, type SynthConfig } from "../data/config.ts";
 import { writeScene } from "../data/sceneIo.ts";
 import type { Scene } from "../data/scene.ts";
@@ -62,11 +62,13 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
     .command("demo")
     .description("check the array engine, evaluate the shipped model on unseen scenes, synthesize three dynamic scenes, write an HTML report")
     .option("--out <dir>", "output folder for the scenes and the report", join("out", "demo"))
-    .option("--model <file>", "trained model to show (default: the shipped models/small.safetensors)")
+    .option("--ckpt <file>", "the RayZer model to evaluate on static scenes (default: the shipped models/small.safetensors)")
+    .addOption(new Option("--model <file>", "the old name of --ckpt").hideHelp())
     .option("--eval-scenes <n>", "held-out scenes for the model's metrics table", "32")
-    .option("--wildrayzer <file>", "WildRayZer model for the dynamic-scene comparison (default: the shipped models/wildrayzer-small.safetensors, unless --model is given)")
+    .option("--wildrayzer <file>", "WildRayZer model for the dynamic-scene comparison (default: the shipped models/wildrayzer-small.safetensors, unless --ckpt is given)")
     .option("--rayzer <file>", "RayZer model it is compared with (default: the shipped models/rayzer-dynamic-small.safetensors)")
-    .action(async (opts: { out: string; model?: string; evalScenes: string; wildrayzer?: string; rayzer?: string }) => {
+    .action(async (opts: { out: string; ckpt?: string; model?: string; evalScenes: string; wildrayzer?: string; rayzer?: string }) => {
+      const ckpt = opts.ckpt ?? opts.model;
       const g = globals();
       const out = (line: string) => process.stdout.write(`${line}\n`);
       if (!g.quiet) PIPELINE.forEach(out);
@@ -86,11 +88,11 @@ export function registerDemo(program: Command, globals: () => GlobalOptions): vo
       progress.stop(`${DEMO_SCENES.length} scenes written to ${join(opts.out, "scenes")}`);
       const sections: ReportSection[] = [];
       const summary: string[] = ["engine check ok"];
-      const modelFile = opts.model ?? (existsSync(DEFAULT_MODEL) ? DEFAULT_MODEL : undefined);
+      const modelFile = ckpt ?? (existsSync(DEFAULT_MODEL) ? DEFAULT_MODEL : undefined);
       const evalScenes = Math.max(1, Number.parseInt(opts.evalScenes, 10) || 32);
       if (modelFile) sections.push(await modelResults(modelFile, evalScenes, g, out, summary));
       else if (!g.quiet) out("no trained model found (models/small.safetensors); `npm run train:default` trains and writes it");
-      const wildFile = opts.wildrayzer ?? (!opts.model && existsSync(DEFAULT_WILDRAYZER) ? DEFAULT_WILDRAYZER : undefined);
+      const wildFile = opts.wildrayzer ?? (!ckpt && existsSync(DEFAULT_WILDRAYZER) ? DEFAULT_WILDRAYZER : undefined);
       const rayzerFile = opts.rayzer ?? (existsSync(DEFAULT_RAYZER_DYNAMIC) ? DEFAULT_RAYZER_DYNAMIC : DEFAULT_MODEL);
       if (wildFile) sections.push(await dynamicResults(rayzerFile, wildFile, Math.min(evalScenes, 16), g, out, summary));
       sections.push(...(await pseudoMaskResults(scenes.map((s) => s.scene), out, summary)));

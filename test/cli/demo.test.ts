@@ -30,7 +30,7 @@ before(async () => {
 describe("wildrayzer demo", () => {
   it("passes the engine check, writes three scenes and a report whose images all exist", async () => {
     const out = join(root, "full");
-    const r = await runCli(["demo", "--out", out, "--model", model, "--eval-scenes", "4", "--wildrayzer", wild, "--rayzer", model]);
+    const r = await runCli(["demo", "--out", out, "--ckpt", model, "--eval-scenes", "4", "--wildrayzer", wild, "--rayzer", model]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /camera estimator/);
     assert.match(r.stdout, /^engine check: ok \(jit matmul \d+ ms, block gradient [\d.]+ m?s; total/m);

@@ -104,7 +104,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       ).choices(MASK_SOURCES),
     )
     .addOption(tokenMasksOption("with --renderer model (the warp renderer reads no tokens): "))
-    .option("--fit <steps>", "test-time fitting: train the RayZer on this clip's own windows for <steps> steps (self-supervised; pixels the first masks call moving left out of the loss), then masks (--masks pseudo), clean frames and cameras again with the fitted RayZer as static renderer; about 0.2 s a step for the shipped model on 2 cores");
+    .option("--fit <steps>", "test-time fitting: train the RayZer on this clip's own windows for <steps> steps (self-supervised; pixels the first masks call moving left out of the loss), then pseudo-masks (the estimator's are kept), clean frames and cameras again with the fitted RayZer as static renderer; ~0.4 s a step on 2 cores; on tennis it helps --renderer model's masks and hurts the warp renderer's (README)");
   addClipOptions(cmd).action(async (input: string, flags: RunFlags) => {
     const fitSteps = flags.fit === undefined ? 0 : Number(flags.fit);
     if (flags.fit !== undefined && (!Number.isInteger(fitSteps) || fitSteps < 1)) throw new WildrayzerError(`--fit ${flags.fit}: give a whole number of steps ≥ 1`);

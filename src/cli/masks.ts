@@ -7,7 +7,8 @@
  *                       crop cut away are 0)
  *   DIR/masks.json      settings, windows, per-frame coverage (and IoU against the clip's own masks, when it has them)
  *   DIR/debug.html      with --debug: every stage of every window side by side (+ DIR/debug_files/)
- * `--estimator` instead writes the motion estimator's masks (a stage-2 model; src/pipeline/motion.ts).
+ * `--estimator` alone writes the motion estimator's masks (a stage-2/3 model; src/pipeline/motion.ts); by default (neither
+ * flag, or both) the masks are the union of the warp pseudo-masks and the estimator's (warpMasks.ts).
  * With `--renderer model` a stage-3 model renders from its masked input tokens (`--token-masks`, default by the
  * stage rule: src/pipeline/maskedInputs.ts).
  */
@@ -110,13 +111,13 @@ async function motionMasksCommand(flags: MasksFlags, g: GlobalOptions, claim: ()
 export function registerMasks(program: Command, globals: () => GlobalOptions): void {
   const cmd = program
     .command("masks")
-    .description("motion masks of a clip: pseudo-masks, what a static renderer cannot re-render (default: the warp renderer, full size), or --estimator: the trained motion estimator")
-    .option("--pseudo", "pseudo-masks from rendering residuals (the default; one source: `wildrayzer run` writes their union with the estimator's masks, measured best on real footage, README)", false)
-    .option("--estimator", "the motion estimator of a stage-2 model instead (one feed-forward pass per window, at the model's working size)", false)
+    .description("motion masks of a clip: by default the union of the warp renderer's pseudo-masks (what a static renderer cannot re-render, full size) and the shipped motion estimator's masks (measured best on real footage, README); --pseudo or --estimator for one source")
+    .option("--pseudo", "only the pseudo-masks from rendering residuals (with --estimator too: their union, the default)", false)
+    .option("--estimator", "only the motion estimator of a stage-2/3 model (one feed-forward pass per window, at the model's working size)", false)
     .requiredOption("--input <path>", "a video, a folder of frames, a DAVIS/LLFF folder or a scene folder")
     .requiredOption("--out <dir>", OUT_HELP)
     .addOption(new Option("--renderer <which>", "pseudo-masks: the static renderer: warp (neighbouring frames aligned by homographies, median; full size) or model (a trained RayZer at its working size)").choices(RENDERERS).default("warp"))
-    .option("--ckpt <file>", "--estimator: a stage-2 model file (default: the shipped models/wildrayzer-small.safetensors); --renderer model: the static renderer (default: models/small.safetensors)")
+    .option("--ckpt <file>", "the motion estimator's model (the default union and --estimator; default: the shipped models/wildrayzer-small.safetensors); --pseudo --renderer model: the static renderer (default: models/small.safetensors)")
     .option("--neighbours <n>", `--renderer warp: aligned neighbours per target (default ${DEFAULT_WARP.neighbours})`)
     .option("--spacing <n>", `--renderer warp: frames between neighbours (default ${DEFAULT_WARP.spacing})`)
     .addOption(new Option("--settings <which>", "pipeline settings: ours (tuned for small frames, RESULTS.md) or official (docs/METHOD.md §5)").choices(SETTINGS).default("ours"))
@@ -125,12 +126,15 @@ export function registerMasks(program: Command, globals: () => GlobalOptions): v
     .addOption(tokenMasksOption("--renderer model: "));
   addOfficialOptions(addClipOptions(cmd)).action(async (flags: MasksFlags) => {
     const g = globals();
-    if (flags.pseudo && flags.estimator) throw new WildrayzerError("--pseudo and --estimator: choose one source of masks");
-    if ((flags.neighbours !== undefined || flags.spacing !== undefined) && (flags.estimator || flags.renderer !== "warp")) {
+    // the union of both sources unless one is asked for alone; --renderer model keeps its own pseudo-masks
+    const union = flags.pseudo === flags.estimator && flags.renderer === "warp";
+    if (flags.pseudo && flags.estimator && flags.renderer !== "warp") throw new WildrayzerError("--pseudo --estimator: their union takes the warp renderer's pseudo-masks; drop --renderer model");
+    if ((flags.neighbours !== undefined || flags.spacing !== undefined) && ((flags.estimator && !union) || flags.renderer !== "warp")) {
       throw new WildrayzerError("--neighbours/--spacing: options of --renderer warp");
     }
     if (flags.tokenMasks === "motion" && (flags.estimator || flags.renderer !== "model")) throw new WildrayzerError("--token-masks motion: an option of --pseudo --renderer model (the warp renderer and --estimator read no tokens)");
     const outDir = checkOutDir(flags.out, "masks", MASKS_OUTPUTS);
+    if (union) return runWarpMasks(flags, g, outDir.claim, { ckpt: flags.ckpt ?? DEFAULT_WILDRAYZER, label: flags.ckpt ?? "the shipped models/wildrayzer-small.safetensors" });
     if (flags.estimator) return motionMasksCommand(flags, g, outDir.claim);
     if (flags.renderer === "warp") return runWarpMasks(flags, g, outDir.claim);
     const t0 = performance.now();

@@ -32,7 +32,7 @@ import { cropMask, uncropMask, type CropMap } from "../data/crop.ts";
 import type { Clip } from "../data/clip.ts";
 import { encodeVideo, readClip } from "../data/readers/index.ts";
 import { loadMobilenetV2, MOBILENET_TAPS } from "../features/mobilenetV2.ts";
-import { maskIou } from "../masks/pipeline.ts";
+import { maskIou, unionMask } from "../masks/pipeline.ts";
 import { DEFAULT_MODEL, DEFAULT_WILDRAYZER } from "../model/loadFile.ts";
 import { clipCameras, type FrameCamera } from "../pipeline/clipCameras.ts";
 import { clipPseudoMasks } from "../pipeline/clipMasks.ts";
@@ -55,11 +55,6 @@ const MASK_SOURCES = ["both", "pseudo", "motion"] as const;
 type MaskSource = (typeof MASK_SOURCES)[number];
 type RunFlags = ClipFlags & { out: string; ckpt?: string; renderer: Renderer; masks?: MaskSource; fit?: string; tokenMasks?: TokenMaskMode };
 
-/** Pixelwise union of two masks of one frame (`--masks both`). */
-export function unionMask(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length !== b.length) throw new Error(`unionMask: ${a.length} and ${b.length} pixels`);
-  return a.map((v, i) => (v || b[i] ? 1 : 0));
-}
 
 /** What `run` owns in its output folder (removed before a rerun into the same folder). */
 export const RUN_OUTPUTS = ["masks", "clean", "overlay.mp4", "cameras.json", "report.html", REPORT_FILES_DIR, "run.json"];

@@ -179,6 +179,12 @@ export async function pseudoMasks(input: PseudoMaskInput, options: Partial<Pseud
 }
 
 /** Intersection over union of binary masks (1 when both are empty). */
+/** Pixelwise union of two masks of one frame (0/1): the masks of two detectors that miss different things. */
+export function unionMask(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length !== b.length) throw new Error(`unionMask: ${a.length} and ${b.length} pixels`);
+  return a.map((v, i) => (v || b[i] ? 1 : 0));
+}
+
 export function maskIou(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let inter = 0;
   let uni = 0;

@@ -126,7 +126,8 @@ describe("wildrayzer masks --pseudo --renderer model", () => {
   it("bad input: one line, exit 2, nothing written", async () => {
     const cases: [string[], RegExp][] = [
       [["masks", "--estimator", "--input", scene, "--out", join(dir, "x1"), "--ckpt", "models/small.safetensors"], /small\.safetensors: a stage-1 RayZer without a motion estimator; drop --estimator/],
-      [["masks", "--estimator", "--pseudo", "--input", scene, "--out", join(dir, "x8")], /choose one source of masks/],
+      [["masks", "--estimator", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x8")], /their union takes the warp renderer's pseudo-masks; drop --renderer model/],
+      [["masks", "--input", scene, "--out", join(dir, "x9"), "--ckpt", "models/small.safetensors"], /small\.safetensors: a stage-1 RayZer without a motion estimator; give a stage-2 or stage-3 --ckpt, or use --pseudo alone/],
       [["masks", "--pseudo", "--renderer", "model", "--input", short, "--out", join(dir, "x2")], /4 frames, but masks need at least 6/],
       [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x3"), "--ckpt", join(dir, "nope.safetensors")], /nope\.safetensors/],
       [["masks", "--pseudo", "--renderer", "model", "--input", scene, "--out", join(dir, "x4"), "--size", "64"], /works at 32×32/],

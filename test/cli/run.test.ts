@@ -172,6 +172,13 @@ describe("wildrayzer run --masks motion", () => {
       }
     }
     assert.ok(fromPseudo > 0 && fromMotion > 0, `each source adds pixels the other misses: ${fromPseudo}, ${fromMotion}`);
+    // `masks` by default writes the same union
+    const mu = join(dir, "masks-union");
+    const mr = await runCli(["masks", "--input", clip, "--out", mu, "--ckpt", ckpt, "--quiet"]);
+    assert.equal(mr.code, 0, mr.stderr);
+    assert.match(mr.stdout, /masks \(warp pseudo-masks ∪ the motion estimator of .*tiny-wild\.safetensors\)/);
+    assert.equal(JSON.parse(readFileSync(join(mu, "masks.json"), "utf8")).estimator.checkpoint, ckpt);
+    for (const n of names) assert.ok((await pixels(join(mu, `${n}.png`))).data.equals((await pixels(join(both, "masks", `${n}.png`))).data), `${n}: masks' union equals run's`);
     const bad = await runCli(["run", clip, "--out", join(dir, "both-bad"), "--masks", "both", "--ckpt", "models/small.safetensors"]);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /--masks both: models\/small\.safetensors is a stage-1 RayZer without a motion estimator/);

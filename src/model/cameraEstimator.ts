@@ -36,9 +36,9 @@ export type Cameras = {
   fxfycxcy: JArray;
 };
 
-function initHead(key: JArray, dIn: number, d: number, dOut: number): HeadMlp {
+function initHead(key: JArray, dIn: number, d: number, dOut: number, std: number): HeadMlp {
   const [k1, k2] = random.split(key, 2) as unknown as [JArray, JArray];
-  return { fc1: initLinear(k1, dIn, d, { bias: true }), fc2: initLinear(k2, d, dOut, { bias: true }) };
+  return { fc1: initLinear(k1, dIn, d, { bias: true, std }), fc2: initLinear(k2, d, dOut, { bias: true, std }) };
 }
 
 function runHead(p: HeadMlp, x: JArray): JArray {
@@ -51,8 +51,8 @@ export function initCameraEstimator(key: JArray, cfg: ModelConfig): CameraEstima
     camCode: truncNormal(kCode!, [1, cfg.d], 0.02),
     camPe: initPeMlp(kPe!, cfg.d),
     blocks: initStack(kBlocks!, blockConfig(cfg), cfg.layers.camera),
-    focalHead: initHead(kFocal!, cfg.d, cfg.d, 1),
-    poseHead: initHead(kPose!, 2 * cfg.d, cfg.d, 9),
+    focalHead: initHead(kFocal!, cfg.d, cfg.d, 1, cfg.cameraHeadStd),
+    poseHead: initHead(kPose!, 2 * cfg.d, cfg.d, 9, cfg.cameraHeadStd),
   };
   if (cfg.cameraRegisters > 0) params.registers = truncNormal(kReg!, [cfg.cameraRegisters, cfg.d], 0.02);
   else kReg!.dispose();

@@ -47,6 +47,12 @@ export const ModelConfigSchema = z
      */
     cameraPool: z.number().int().min(1).default(1),
     /**
+     * Standard deviation of the camera estimator's focal- and pose-head weights at initialisation (their biases are
+     * zero). 0.02 is every other layer's; the official RayZer draws these heads from N(0, 1e-3), so every view starts
+     * at the canonical pose with the default focal (issue "the small RayZer learns to read poses": a lever to try).
+     */
+    cameraHeadStd: z.number().positive().default(0.02),
+    /**
      * Order of the two halves of the spatial sin-cos code: `[E(col), E(row)]` (ours and WildRayZer's) or
      * `[E(row), E(col)]` (RayZer's). See docs/OFFICIAL.md.
      */
@@ -97,6 +103,7 @@ export const SMALL: ModelConfig = {
   focalInit: 1.25, // docs/METHOD.md §2.5
   cameraRegisters: 2, // 6 camera + 96 image tokens + 2 = 104, a multiple of 4 (see the schema)
   cameraPool: 1,
+  cameraHeadStd: 0.02,
   spatialPe: "colRow",
   canonicalView: "first",
   viewSplit: "first",

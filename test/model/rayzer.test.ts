@@ -69,6 +69,34 @@ describe("RayZer forward", () => {
     assertClose([k[0]!], [cfg.focalInit], 0.3, 0, "focal near init");
   });
 
+  it("cameraHeadStd 1e-3 (the official RayZer's head init) starts every view at the canonical pose with the default focal; 0.02 does not", async () => {
+    const x = randValues(9, shape, 0, 1);
+    const start = async (cameraHeadStd: number) => {
+      const c = { ...cfg, cameraHeadStd };
+      const params = initRayZer(random.key(4), c);
+      const w = await values(params.cameraEstimator.poseHead.fc2.weight.ref);
+      const std = Math.sqrt(w.reduce((a, v) => a + v * v, 0) / w.length);
+      const out = runRayZer(params, np.array(x).reshape(shape), c);
+      out.renders.dispose();
+      const c2w = await values(out.cameras.c2w);
+      const k = await values(out.cameras.fxfycxcy);
+      let worst = 0;
+      for (let v = 0; v < c2w.length / 16; v++) for (let i = 0; i < 16; i++) worst = Math.max(worst, Math.abs(c2w[16 * v + i]! - (i % 5 === 0 ? 1 : 0)));
+      return { std, worst, focal: Math.max(...Array.from(k.filter((_, i) => i % 4 === 0), (f) => Math.abs(f - cfg.focalInit))) };
+    };
+    const small = await start(1e-3);
+    const usual = await start(0.02);
+    // truncated normals: the std is a little below the nominal one
+    assert.ok(small.std > 0.7e-3 && small.std < 1e-3, `head weight std ${small.std}`);
+    assert.ok(usual.std > 0.014 && usual.std < 0.02, `head weight std ${usual.std}`);
+    assert.ok(small.worst < 1e-3, `every view within 1e-3 of the identity: ${small.worst}`);
+    assert.ok(small.focal < 1e-3, `focal within 1e-3 of focalInit: ${small.focal}`);
+    assert.ok(usual.worst > 10 * small.worst, `the usual init starts farther from the identity: ${usual.worst} vs ${small.worst}`);
+    // older configs (before the option) load with the usual init
+    const { cameraHeadStd: _unused, ...old } = MODEL_PRESETS.small;
+    assert.equal(ModelConfigSchema.parse(old).cameraHeadStd, 0.02);
+  });
+
   it("the camera estimator tells views apart only with the view code: off, every non-canonical view gets one pose", async () => {
     // the same weights and images, view code on (the presets) and off (the ablation): camera tokens are all alike
     // and image tokens carry no view, so without the code attention cannot say which image a token stands for
